@@ -1,0 +1,11 @@
+//! ijwmo: checks iJw 3.2 and iWmo 3.2 messages the way the standard and the regional contracts
+//! demand, answers the sender, and records timeliness and cost facts.
+
+pub mod finding;
+pub mod message;
+pub mod rules;
+pub mod schema;
+pub mod validate;
+
+pub use finding::{Finding, Layer};
+pub use message::kind::{MessageKind, Standard};

@@ -1,0 +1,1 @@
+//! Typed model of the message bodies (filled in by the model work).

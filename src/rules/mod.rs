@@ -1,0 +1,1 @@
+//! Level-2 rules (CD/CS/TR within one message).
