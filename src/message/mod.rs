@@ -1,6 +1,7 @@
 //! The iJw/iWmo message model: kinds, the typed model used by the rules, and writing.
 
 pub mod kind;
+pub mod lexical;
 pub mod model;
 pub mod tree;
 pub mod write;

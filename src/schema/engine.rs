@@ -52,6 +52,8 @@ struct Frame {
     path_len: usize,
     offset: usize,
     elem: Element,
+    /// Required children skipped while matching: (declaration, path, offset).
+    pending: Vec<(usize, String, usize)>,
 }
 
 struct Run<'a> {
@@ -305,6 +307,7 @@ fn open_root<'a>(run: &mut Run<'a>, set: &'a SchemaSet, local: &str, ns: Option<
         text: String::new(),
         path_len: 0,
         offset: at,
+        pending: Vec::new(),
         elem: Element {
             name: local.to_string(),
             offset: at,
@@ -318,46 +321,46 @@ fn open_child(run: &mut Run, local: &str, ns: Option<&[u8]>, at: usize) {
     let path_len = run.path.len();
     run.path.push('/');
     run.path.push_str(local);
+    let parent_path = run.path[..path_len].to_string();
     let parent = run.stack.last_mut().expect("inside root");
-    let matched = match parent.def {
-        None => None,
-        Some(pid) => match &def.element(pid).content {
-            Content::Simple(t) => {
-                let msg = format!("'{local}' is not allowed inside '{}', which holds text of type {}", def.element(pid).name, t.name);
-                run.report(Finding::schema("schema.unexpected", run.path.clone(), msg), at);
-                None
-            }
-            Content::Complex(children) => match_sequence(run_parent(&mut run.stack), def, children, local),
-        },
+    let Some(pid) = parent.def else {
+        // inside a subtree that is already reported: ignore its content
+        push_frame(run, None, local, false, path_len, at);
+        return;
     };
-    let frame_def = match (run.stack.last().and_then(|p| p.def), matched) {
-        (None, _) => None,
-        (Some(_), Some(Match::Ok { child, index, missing })) => {
-            let el = def.element(child);
-            if el.max > 1 {
+    let children = match &def.element(pid).content {
+        Content::Simple(t) => {
+            let msg = format!(
+                "'{local}' is not allowed inside '{}', which holds text of type {}",
+                def.element(pid).name,
+                t.name
+            );
+            run.report(Finding::schema("schema.unexpected", run.path.clone(), msg), at);
+            push_frame(run, None, local, false, path_len, at);
+            return;
+        }
+        Content::Complex(children) => children,
+    };
+    let parent_name = &def.element(pid).name;
+    let frame_def = match match_sequence(parent, def, children, local, &parent_path, at) {
+        Match::Ok { child, index } => {
+            if def.element(child).max > 1 {
                 run.path.push_str(&format!("[{index}]"));
-            }
-            for m in missing {
-                let name = &def.element(m).name;
-                let msg = format!("required element '{name}' is missing before '{local}'");
-                let mut p = run.path[..path_len].to_string();
-                p.push('/');
-                p.push_str(name);
-                run.report(Finding::schema("schema.missing", p, msg), at);
-            }
-            let expected_ns = if el.basis { &def.basis_namespace } else { &def.namespace };
-            let actual = ns.map(|n| String::from_utf8_lossy(n).into_owned());
-            if actual.as_deref() != Some(expected_ns.as_str()) {
-                let msg = format!(
-                    "'{local}' must be in namespace {expected_ns}, found {}",
-                    actual.as_deref().unwrap_or("no namespace")
-                );
-                run.report(Finding::schema("schema.namespace", run.path.clone(), msg), at);
             }
             Some(child)
         }
-        (Some(pid), Some(Match::Unexpected { expected })) => {
-            let parent_name = &def.element(pid).name;
+        Match::OutOfOrder { child } => {
+            let msg = format!("'{local}' is out of order in '{parent_name}': the sequence is fixed");
+            run.report(Finding::schema("schema.order", run.path.clone(), msg), at);
+            Some(child)
+        }
+        Match::TooMany { child } => {
+            let max = def.element(child).max;
+            let msg = format!("'{local}' may occur at most {max} time(s) in '{parent_name}'");
+            run.report(Finding::schema("schema.too-many", run.path.clone(), msg), at);
+            Some(child)
+        }
+        Match::Unexpected { expected } => {
             let names: Vec<&str> = expected.iter().map(|e| def.element(*e).name.as_str()).collect();
             let msg = if names.is_empty() {
                 format!("'{local}' is not expected here in '{parent_name}'; nothing more may follow")
@@ -367,80 +370,118 @@ fn open_child(run: &mut Run, local: &str, ns: Option<&[u8]>, at: usize) {
             run.report(Finding::schema("schema.unexpected", run.path.clone(), msg), at);
             None
         }
-        (Some(_), None) => None,
     };
+    if let Some(child) = frame_def {
+        let el = def.element(child);
+        let expected_ns = if el.basis { &def.basis_namespace } else { &def.namespace };
+        let actual = ns.map(|n| String::from_utf8_lossy(n).into_owned());
+        if actual.as_deref() != Some(expected_ns.as_str()) {
+            let msg = format!(
+                "'{local}' must be in namespace {expected_ns}, found {}",
+                actual.as_deref().unwrap_or("no namespace")
+            );
+            run.report(Finding::schema("schema.namespace", run.path.clone(), msg), at);
+        }
+    }
+    let basis = frame_def.is_some_and(|d| def.element(d).basis);
+    push_frame(run, frame_def, local, basis, path_len, at);
+}
+
+fn push_frame(run: &mut Run, def: Option<usize>, local: &str, basis: bool, path_len: usize, at: usize) {
     run.stack.push(Frame {
-        def: frame_def,
+        def,
         pos: 0,
         count: 0,
         text: String::new(),
         path_len,
         offset: at,
+        pending: Vec::new(),
         elem: Element {
             name: local.to_string(),
-            basis: frame_def.is_some_and(|d| def.element(d).basis),
+            basis,
             offset: at,
             ..Element::default()
         },
     });
 }
 
-fn run_parent(stack: &mut [Frame]) -> &mut Frame {
-    stack.last_mut().expect("parent frame")
-}
 
 enum Match {
     Ok {
         child: usize,
         /// 1-based occurrence of this declaration.
         index: u32,
-        /// Required declarations skipped to reach it.
-        missing: Vec<usize>,
     },
-    Unexpected {
-        /// Declarations that could still follow.
-        expected: Vec<usize>,
-    },
+    /// The element is declared, but earlier in the sequence than where it appears.
+    OutOfOrder { child: usize },
+    /// The element is declared here but already occurs as often as allowed.
+    TooMany { child: usize },
+    /// Not declared at this point; the declarations that could still follow.
+    Unexpected { expected: Vec<usize> },
 }
 
-/// Advances a parent's sequence state over an incoming child called `name`.
-fn match_sequence(parent: &mut Frame, def: &MessageDef, children: &[usize], name: &str) -> Option<Match> {
-    let mut pos = parent.pos;
-    let mut count = parent.count;
-    let mut missing = Vec::new();
-    while pos < children.len() {
-        let c = def.element(children[pos]);
-        if c.name == name && count < c.max {
-            parent.pos = pos;
-            parent.count = count + 1;
-            return Some(Match::Ok {
-                child: children[pos],
-                index: count + 1,
-                missing,
-            });
-        }
-        if count < c.min && c.name != name {
-            // a required element is absent; accept the newcomer only if it appears later
-            if children[pos + 1..].iter().any(|k| def.element(*k).name == name) {
-                missing.push(children[pos]);
-            } else {
-                return Some(Match::Unexpected {
-                    expected: vec![children[pos]],
-                });
+/// Advances a parent's sequence state over an incoming child called `name`. Required
+/// declarations skipped on the way are remembered as pending: reported missing when the parent
+/// closes, or as out of order if they turn up later.
+fn match_sequence(
+    parent: &mut Frame,
+    def: &MessageDef,
+    children: &[usize],
+    name: &str,
+    parent_path: &str,
+    at: usize,
+) -> Match {
+    let (pos, count) = (parent.pos, parent.count);
+    let ahead = (pos..children.len()).find(|&p| {
+        let c = def.element(children[p]);
+        c.name == name && (p > pos || count < c.max)
+    });
+    if let Some(p) = ahead {
+        for q in pos..p {
+            let seen = if q == pos { count } else { 0 };
+            let c = def.element(children[q]);
+            if seen < c.min {
+                parent.pending.push((children[q], format!("{parent_path}/{}", c.name), at));
             }
         }
-        pos += 1;
-        count = 0;
+        let seen = if p == pos { count } else { 0 };
+        parent.pos = p;
+        parent.count = seen + 1;
+        return Match::Ok {
+            child: children[p],
+            index: seen + 1,
+        };
     }
-    // nothing left in the sequence takes this name: name what could still come
-    let open: Vec<usize> = children
+    if let Some(i) = parent
+        .pending
         .iter()
-        .enumerate()
-        .skip(parent.pos)
-        .filter(|(i, k)| !(*i == parent.pos && parent.count >= def.element(**k).max))
-        .map(|(_, k)| *k)
-        .collect();
-    Some(Match::Unexpected { expected: open })
+        .position(|(d, _, _)| def.element(*d).name == name)
+    {
+        let (child, _, _) = parent.pending.remove(i);
+        return Match::OutOfOrder { child };
+    }
+    if let Some(&c) = children.get(pos).filter(|c| def.element(**c).name == name) {
+        return Match::TooMany { child: c };
+    }
+    if let Some(&c) = children[..pos.min(children.len())]
+        .iter()
+        .find(|c| def.element(**c).name == name)
+    {
+        return Match::OutOfOrder { child: c };
+    }
+    // what could come next: everything up to and including the first still-required one
+    let mut open = Vec::new();
+    for (i, &k) in children.iter().enumerate().skip(pos) {
+        let seen = if i == pos { count } else { 0 };
+        let c = def.element(k);
+        if seen < c.max {
+            open.push(k);
+        }
+        if seen < c.min {
+            break;
+        }
+    }
+    Match::Unexpected { expected: open }
 }
 
 fn add_text(run: &mut Run, s: &str, at: usize) {
@@ -480,6 +521,10 @@ fn close(run: &mut Run) {
                 if frame.text.chars().any(|c| !matches!(c, ' ' | '\t' | '\n' | '\r')) {
                     let msg = format!("'{}' holds elements only; text is not allowed in it", el.name);
                     run.report(Finding::schema("schema.text", run.path.clone(), msg), frame.offset);
+                }
+                for (d, path, at) in &frame.pending {
+                    let msg = format!("required element '{}' is missing in '{}'", def.element(*d).name, el.name);
+                    run.report(Finding::schema("schema.missing", path.clone(), msg), *at);
                 }
                 let mut pos = frame.pos;
                 let mut count = frame.count;
