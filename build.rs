@@ -18,7 +18,11 @@ fn main() {
                 let p = file.path();
                 if p.extension().and_then(|e| e.to_str()) == Some("def") {
                     println!("cargo:rerun-if-changed={}", p.display());
-                    let rel = p.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/");
+                    let rel = p
+                        .strip_prefix(&root)
+                        .unwrap()
+                        .to_string_lossy()
+                        .replace('\\', "/");
                     entries.push((rel, p.display().to_string()));
                 }
             }
@@ -30,5 +34,9 @@ fn main() {
         out.push_str(&format!("    ({rel:?}, include_str!({abs:?})),\n"));
     }
     out.push_str("];\n");
-    fs::write(Path::new(&env::var("OUT_DIR").unwrap()).join("embedded_schemas.rs"), out).unwrap();
+    fs::write(
+        Path::new(&env::var("OUT_DIR").unwrap()).join("embedded_schemas.rs"),
+        out,
+    )
+    .unwrap();
 }

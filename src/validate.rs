@@ -67,7 +67,7 @@ impl<'a> Validator<'a> {
                 return Report {
                     findings: vec![f],
                     ..Report::default()
-                }
+                };
             }
         };
         let outcome = engine::check(self.schemas, text, self.limits);
@@ -107,8 +107,15 @@ impl<'a> Validator<'a> {
 
 /// Level 2: the CD/CS/TR rules that need only the message itself.
 fn layer2(kind: MessageKind, text: &str) -> Vec<Finding> {
-    let _ = (kind, text);
-    Vec::new() // WIRE-LAYER2
+    match crate::message::model::parse(kind, text) {
+        Ok(msg) => crate::rules::check(&msg),
+        // cannot happen after layer 1 passed; if it does, say so rather than accept the message
+        Err(e) => vec![Finding::rule(
+            "model",
+            "/Bericht",
+            format!("the message passed the schema checks but could not be read: {e}"),
+        )],
+    }
 }
 
 /// Intake: empty input, size (OP179), byte-order mark and encoding (OP192).
@@ -120,7 +127,10 @@ fn intake(bytes: &[u8], max_bytes: usize) -> Result<&str, Finding> {
     if bytes.len() > max_bytes {
         return Err(at_root(
             "OP179",
-            format!("the message is {} bytes; at most {max_bytes} are accepted", bytes.len()),
+            format!(
+                "the message is {} bytes; at most {max_bytes} are accepted",
+                bytes.len()
+            ),
         ));
     }
     if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
@@ -138,7 +148,10 @@ fn intake(bytes: &[u8], max_bytes: usize) -> Result<&str, Finding> {
     std::str::from_utf8(bytes).map_err(|e| {
         at_root(
             "OP192",
-            format!("the message is not valid UTF-8 (first bad byte at offset {})", e.valid_up_to()),
+            format!(
+                "the message is not valid UTF-8 (first bad byte at offset {})",
+                e.valid_up_to()
+            ),
         )
     })
 }

@@ -67,7 +67,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let owned;
     let schemas = match &args.schemas {
         Some(dir) => {
-            owned = SchemaSet::load_dir(dir).with_context(|| format!("reading {}", dir.display()))?;
+            owned =
+                SchemaSet::load_dir(dir).with_context(|| format!("reading {}", dir.display()))?;
             &owned
         }
         None => SchemaSet::embedded(),
@@ -105,7 +106,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         writeln!(out, "{valid} valid, {invalid} invalid")?;
     }
     out.flush()?;
-    Ok(if invalid == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if invalid == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn print_one(
@@ -135,8 +140,16 @@ fn print_one(
             writeln!(out, "{verdict} {}{kind}", file.display())?;
             for f in &report.findings {
                 let code = f.rule.as_deref().unwrap_or("-");
-                let retour = f.retour_code.as_deref().map(|r| format!(" retour {r}")).unwrap_or_default();
-                writeln!(out, "  {}:{} {code}{retour} {} — {}", f.line, f.column, f.path, f.message)?;
+                let retour = f
+                    .retour_code
+                    .as_deref()
+                    .map(|r| format!(" retour {r}"))
+                    .unwrap_or_default();
+                writeln!(
+                    out,
+                    "  {}:{} {code}{retour} {} — {}",
+                    f.line, f.column, f.path, f.message
+                )?;
             }
         }
     }

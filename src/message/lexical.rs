@@ -163,7 +163,10 @@ mod tests {
         assert_eq!(parse_integer("-0"), Some(0));
         assert_eq!(parse_integer("000"), Some(0));
         assert_eq!(parse_integer("-17"), Some(-17));
-        assert_eq!(parse_integer("0000000000000000000000000000000000000000007"), Some(7));
+        assert_eq!(
+            parse_integer("0000000000000000000000000000000000000000007"),
+            Some(7)
+        );
         assert_eq!(parse_integer(""), None);
         assert_eq!(parse_integer("+"), None);
         assert_eq!(parse_integer("1 2"), None);
@@ -190,10 +193,7 @@ mod tests {
 
     #[test]
     fn times_follow_xml_schema() {
-        assert_eq!(
-            parse_time("12:34:56"),
-            NaiveTime::from_hms_opt(12, 34, 56)
-        );
+        assert_eq!(parse_time("12:34:56"), NaiveTime::from_hms_opt(12, 34, 56));
         assert_eq!(
             parse_time(" 12:34:56.789 "),
             NaiveTime::from_hms_milli_opt(12, 34, 56, 789)

@@ -1,5 +1,6 @@
 //! The iJw/iWmo message model: kinds, the typed model used by the rules, and writing.
 
+pub mod bsn;
 pub mod kind;
 pub mod lexical;
 pub mod model;

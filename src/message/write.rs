@@ -33,15 +33,29 @@ fn write_element(
     basis_prefix: &str,
     root: Option<&MessageDef>,
 ) {
-    let name = format!("{}:{}", if e.basis { basis_prefix } else { msg_prefix }, e.name);
+    let name = format!(
+        "{}:{}",
+        if e.basis { basis_prefix } else { msg_prefix },
+        e.name
+    );
     let mut start = BytesStart::new(name.as_str());
     if let Some(def) = root {
-        start.push_attribute((format!("xmlns:{msg_prefix}").as_str(), def.namespace.as_str()));
-        start.push_attribute((format!("xmlns:{basis_prefix}").as_str(), def.basis_namespace.as_str()));
+        start.push_attribute((
+            format!("xmlns:{msg_prefix}").as_str(),
+            def.namespace.as_str(),
+        ));
+        start.push_attribute((
+            format!("xmlns:{basis_prefix}").as_str(),
+            def.basis_namespace.as_str(),
+        ));
     }
-    w.write_event(Event::Start(start)).expect("writing to memory");
+    w.write_event(Event::Start(start))
+        .expect("writing to memory");
     if let Some(text) = &e.text {
-        w.write_event(Event::Text(BytesText::new(text)))
+        // escape markup, and keep carriage returns as references so the CR/LF line ends of
+        // the file cannot change a value
+        let escaped = quick_xml::escape::escape(text.as_str()).replace('\r', "&#13;");
+        w.write_event(Event::Text(BytesText::from_escaped(escaped)))
             .expect("writing to memory");
     }
     for c in &e.children {

@@ -192,7 +192,8 @@ fn read_codelists(defs: &mut StandardDefs, path: &str, text: &str) -> Result<(),
             };
             let t = line.trim();
             let (code, meaning) = t.split_once(' ').unwrap_or((t, ""));
-            list.codes.push((code.to_string(), meaning.trim().to_string()));
+            list.codes
+                .push((code.to_string(), meaning.trim().to_string()));
         } else {
             return fail(path, no, format!("unknown line '{line}'"));
         }
@@ -215,17 +216,22 @@ fn apply_facets(
             return fail(path, no, format!("facet '{f}' needs name=value"));
         };
         let num = |v: &str| -> Result<i128, DefError> {
-            v.parse()
-                .map_err(|_| DefError { file: path.into(), line: no, message: format!("'{v}' is not a number") })
+            v.parse().map_err(|_| DefError {
+                file: path.into(),
+                line: no,
+                message: format!("'{v}' is not a number"),
+            })
         };
         match k {
             "minLength" => ty.min_length = Some(num(v)? as usize),
             "maxLength" => ty.max_length = Some(num(v)? as usize),
             "min" => ty.min = Some(num(v)?),
             "max" => ty.max = Some(num(v)?),
-            "pattern" => ty.patterns.push(
-                Pattern::new(v).map_err(|e| DefError { file: path.into(), line: no, message: e })?,
-            ),
+            "pattern" => ty.patterns.push(Pattern::new(v).map_err(|e| DefError {
+                file: path.into(),
+                line: no,
+                message: e,
+            })?),
             "enum" => match defs.lists.get(v) {
                 Some(list) => ty.enumeration = Some(list.clone()),
                 None => return fail(path, no, format!("unknown code list {v}")),
@@ -244,21 +250,34 @@ fn parse_element_line(path: &str, no: usize, line: &str) -> Result<Line, DefErro
     let Some((min, max)) = card.split_once("..") else {
         return fail(path, no, format!("'{name}' needs a cardinality like 1..1"));
     };
-    let min: u32 = min
-        .parse()
-        .map_err(|_| DefError { file: path.into(), line: no, message: format!("bad min in {card}") })?;
+    let min: u32 = min.parse().map_err(|_| DefError {
+        file: path.into(),
+        line: no,
+        message: format!("bad min in {card}"),
+    })?;
     let max: u32 = if max == "*" {
         UNBOUNDED
     } else {
-        max.parse()
-            .map_err(|_| DefError { file: path.into(), line: no, message: format!("bad max in {card}") })?
+        max.parse().map_err(|_| DefError {
+            file: path.into(),
+            line: no,
+            message: format!("bad max in {card}"),
+        })?
     };
     let rest: Vec<String> = words.map(str::to_string).collect();
     let (ty, facets) = match rest.first() {
         Some(t) if !t.contains('=') => (Some(t.clone()), rest[1..].to_vec()),
         _ => (None, rest),
     };
-    Ok(Line { depth, no, name, min, max, ty, facets })
+    Ok(Line {
+        depth,
+        no,
+        name,
+        min,
+        max,
+        ty,
+        facets,
+    })
 }
 
 fn read_basisschema(defs: &mut StandardDefs, path: &str, text: &str) -> Result<(), DefError> {
@@ -310,14 +329,22 @@ fn build_message(
     };
     let mut words = first.split_whitespace();
     if words.next() != Some("message") {
-        return fail(path, *first_no, "expected 'message NAME berichtcode=… namespace=…'");
+        return fail(
+            path,
+            *first_no,
+            "expected 'message NAME berichtcode=… namespace=…'",
+        );
     }
     let name = words.next().unwrap_or_default();
     let Some(kind) = MessageKind::from_name(name) else {
         return fail(path, *first_no, format!("unknown message {name}"));
     };
     if Some(kind.standard) != defs.standard {
-        return fail(path, *first_no, format!("{name} does not belong to this standard"));
+        return fail(
+            path,
+            *first_no,
+            format!("{name} does not belong to this standard"),
+        );
     }
     let (mut code, mut ns) = (String::new(), String::new());
     for w in words {
@@ -328,7 +355,11 @@ fn build_message(
         }
     }
     if ns != kind.namespace() {
-        return fail(path, *first_no, format!("namespace {ns} is not the namespace of {kind}"));
+        return fail(
+            path,
+            *first_no,
+            format!("namespace {ns} is not the namespace of {kind}"),
+        );
     }
     let tree: Vec<Line> = lines[1..]
         .iter()
@@ -342,7 +373,11 @@ fn build_message(
         elements: Vec::new(),
     };
     if tree.first().map(|l| (l.depth, l.name.as_str())) != Some((0, "Bericht")) {
-        return fail(path, *first_no, "the tree must start with 'Bericht' at depth 0");
+        return fail(
+            path,
+            *first_no,
+            "the tree must start with 'Bericht' at depth 0",
+        );
     }
     let mut at = 0;
     add_elements(defs, path, &tree, &mut at, 0, false, &mut msg.elements, 0)?;
@@ -384,10 +419,23 @@ fn add_elements(
                 if tree[*at].depth != depth + 1 {
                     return fail(path, tree[*at].no, "indentation jumps more than one level");
                 }
-                children.push(add_elements(defs, path, tree, at, depth + 1, basis, arena, nesting)?);
+                children.push(add_elements(
+                    defs,
+                    path,
+                    tree,
+                    at,
+                    depth + 1,
+                    basis,
+                    arena,
+                    nesting,
+                )?);
             }
             if children.is_empty() {
-                return fail(path, line.no, format!("'{}' has no type and no children", line.name));
+                return fail(
+                    path,
+                    line.no,
+                    format!("'{}' has no type and no children", line.name),
+                );
             }
             Content::Complex(children)
         }
@@ -401,7 +449,16 @@ fn add_elements(
             let mut children = Vec::new();
             let mut i = 0;
             while i < lines.len() {
-                children.push(add_elements(defs, path, lines, &mut i, 0, true, arena, nesting + 1)?);
+                children.push(add_elements(
+                    defs,
+                    path,
+                    lines,
+                    &mut i,
+                    0,
+                    true,
+                    arena,
+                    nesting + 1,
+                )?);
             }
             Content::Complex(children)
         }
@@ -419,7 +476,11 @@ fn add_elements(
         }
     };
     if *at < tree.len() && tree[*at].depth > depth && line.ty.is_some() {
-        return fail(path, tree[*at].no, format!("'{}' has a type and children", line.name));
+        return fail(
+            path,
+            tree[*at].no,
+            format!("'{}' has a type and children", line.name),
+        );
     }
     arena[id].content = content;
     Ok(id)

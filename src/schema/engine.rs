@@ -74,7 +74,10 @@ impl<'a> Run<'a> {
             let more = Finding::schema(
                 "schema.too-many-findings",
                 self.path.clone(),
-                format!("more than {} findings; the rest is not listed", self.limits.max_findings),
+                format!(
+                    "more than {} findings; the rest is not listed",
+                    self.limits.max_findings
+                ),
             );
             self.out.findings.push((more, offset));
         }
@@ -124,7 +127,11 @@ pub fn check(set: &SchemaSet, text: &str, limits: Limits) -> Outcome {
                     ResolveResult::Unbound => None,
                     ResolveResult::Unknown(p) => {
                         let p = String::from_utf8_lossy(&p).into_owned();
-                        run.fatal("xml.malformed", format!("prefix '{p}' is not declared"), before);
+                        run.fatal(
+                            "xml.malformed",
+                            format!("prefix '{p}' is not declared"),
+                            before,
+                        );
                         break;
                     }
                 };
@@ -174,7 +181,11 @@ pub fn check(set: &SchemaSet, text: &str, limits: Limits) -> Outcome {
                 let resolved = match r.resolve_char_ref() {
                     Ok(Some(c)) if is_xml_char(c) => Some(c.to_string()),
                     Ok(Some(_)) | Err(_) => {
-                        run.fatal("xml.malformed", "character reference to a character XML forbids", before);
+                        run.fatal(
+                            "xml.malformed",
+                            "character reference to a character XML forbids",
+                            before,
+                        );
                         break;
                     }
                     Ok(None) => match &*r.decode().unwrap_or_default() {
@@ -203,7 +214,11 @@ pub fn check(set: &SchemaSet, text: &str, limits: Limits) -> Outcome {
                 if let Some(Ok(enc)) = d.encoding() {
                     let enc = String::from_utf8_lossy(&enc).to_ascii_uppercase();
                     if enc != "UTF-8" && enc != "UTF8" {
-                        run.fatal("OP192", format!("declared encoding {enc}; messages must be UTF-8"), before);
+                        run.fatal(
+                            "OP192",
+                            format!("declared encoding {enc}; messages must be UTF-8"),
+                            before,
+                        );
                         break;
                     }
                 }
@@ -219,9 +234,17 @@ pub fn check(set: &SchemaSet, text: &str, limits: Limits) -> Outcome {
             Event::PI(_) | Event::Comment(_) => {}
             Event::Eof => {
                 if !run.stack.is_empty() {
-                    run.fatal("xml.malformed", "the document ends inside an element", before);
+                    run.fatal(
+                        "xml.malformed",
+                        "the document ends inside an element",
+                        before,
+                    );
                 } else if !run.root_done {
-                    run.fatal("xml.empty", "no root element: the document is empty", before);
+                    run.fatal(
+                        "xml.empty",
+                        "no root element: the document is empty",
+                        before,
+                    );
                 }
                 break;
             }
@@ -237,7 +260,12 @@ fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
-fn check_attributes(run: &mut Run, reader: &NsReader<&[u8]>, e: &quick_xml::events::BytesStart, at: usize) {
+fn check_attributes(
+    run: &mut Run,
+    reader: &NsReader<&[u8]>,
+    e: &quick_xml::events::BytesStart,
+    at: usize,
+) {
     for attr in e.attributes() {
         let attr = match attr {
             Ok(a) => a,
@@ -255,9 +283,16 @@ fn check_attributes(run: &mut Run, reader: &NsReader<&[u8]>, e: &quick_xml::even
         match ns {
             ResolveResult::Bound(n)
                 if n.as_ref() == XSI
-                    && matches!(local.as_ref(), b"schemaLocation" | b"noNamespaceSchemaLocation") => {}
+                    && matches!(
+                        local.as_ref(),
+                        b"schemaLocation" | b"noNamespaceSchemaLocation"
+                    ) => {}
             ResolveResult::Unknown(_) => {
-                run.fatal("xml.malformed", format!("attribute prefix of '{name}' is not declared"), at);
+                run.fatal(
+                    "xml.malformed",
+                    format!("attribute prefix of '{name}' is not declared"),
+                    at,
+                );
                 return;
             }
             _ => {
@@ -266,7 +301,9 @@ fn check_attributes(run: &mut Run, reader: &NsReader<&[u8]>, e: &quick_xml::even
                     Finding::schema(
                         "schema.attribute",
                         path,
-                        format!("attribute '{name}' is not allowed: the messages carry no attributes"),
+                        format!(
+                            "attribute '{name}' is not allowed: the messages carry no attributes"
+                        ),
                     ),
                     at,
                 );
@@ -287,7 +324,11 @@ fn open_root<'a>(run: &mut Run<'a>, set: &'a SchemaSet, local: &str, ns: Option<
     };
     let ns = String::from_utf8_lossy(ns);
     let Some(kind) = MessageKind::from_namespace(&ns) else {
-        run.fatal("xml.namespace", format!("unknown message namespace '{ns}'"), at);
+        run.fatal(
+            "xml.namespace",
+            format!("unknown message namespace '{ns}'"),
+            at,
+        );
         return;
     };
     run.out.kind = Some(kind);
@@ -296,7 +337,11 @@ fn open_root<'a>(run: &mut Run<'a>, set: &'a SchemaSet, local: &str, ns: Option<
         return;
     };
     if local != "Bericht" {
-        run.fatal("schema.unexpected", format!("root element must be 'Bericht', found '{local}'"), at);
+        run.fatal(
+            "schema.unexpected",
+            format!("root element must be 'Bericht', found '{local}'"),
+            at,
+        );
         return;
     }
     run.def = Some(def);
@@ -335,7 +380,10 @@ fn open_child(run: &mut Run, local: &str, ns: Option<&[u8]>, at: usize) {
                 def.element(pid).name,
                 t.name
             );
-            run.report(Finding::schema("schema.unexpected", run.path.clone(), msg), at);
+            run.report(
+                Finding::schema("schema.unexpected", run.path.clone(), msg),
+                at,
+            );
             push_frame(run, None, local, false, path_len, at);
             return;
         }
@@ -350,44 +398,73 @@ fn open_child(run: &mut Run, local: &str, ns: Option<&[u8]>, at: usize) {
             Some(child)
         }
         Match::OutOfOrder { child } => {
-            let msg = format!("'{local}' is out of order in '{parent_name}': the sequence is fixed");
+            let msg =
+                format!("'{local}' is out of order in '{parent_name}': the sequence is fixed");
             run.report(Finding::schema("schema.order", run.path.clone(), msg), at);
             Some(child)
         }
         Match::TooMany { child } => {
             let max = def.element(child).max;
             let msg = format!("'{local}' may occur at most {max} time(s) in '{parent_name}'");
-            run.report(Finding::schema("schema.too-many", run.path.clone(), msg), at);
+            run.report(
+                Finding::schema("schema.too-many", run.path.clone(), msg),
+                at,
+            );
             Some(child)
         }
         Match::Unexpected { expected } => {
-            let names: Vec<&str> = expected.iter().map(|e| def.element(*e).name.as_str()).collect();
+            let names: Vec<&str> = expected
+                .iter()
+                .map(|e| def.element(*e).name.as_str())
+                .collect();
             let msg = if names.is_empty() {
-                format!("'{local}' is not expected here in '{parent_name}'; nothing more may follow")
+                format!(
+                    "'{local}' is not expected here in '{parent_name}'; nothing more may follow"
+                )
             } else {
-                format!("'{local}' is not expected here in '{parent_name}'; expected {}", names.join(" or "))
+                format!(
+                    "'{local}' is not expected here in '{parent_name}'; expected {}",
+                    names.join(" or ")
+                )
             };
-            run.report(Finding::schema("schema.unexpected", run.path.clone(), msg), at);
+            run.report(
+                Finding::schema("schema.unexpected", run.path.clone(), msg),
+                at,
+            );
             None
         }
     };
     if let Some(child) = frame_def {
         let el = def.element(child);
-        let expected_ns = if el.basis { &def.basis_namespace } else { &def.namespace };
+        let expected_ns = if el.basis {
+            &def.basis_namespace
+        } else {
+            &def.namespace
+        };
         let actual = ns.map(|n| String::from_utf8_lossy(n).into_owned());
         if actual.as_deref() != Some(expected_ns.as_str()) {
             let msg = format!(
                 "'{local}' must be in namespace {expected_ns}, found {}",
                 actual.as_deref().unwrap_or("no namespace")
             );
-            run.report(Finding::schema("schema.namespace", run.path.clone(), msg), at);
+            run.report(
+                Finding::schema("schema.namespace", run.path.clone(), msg),
+                at,
+            );
         }
     }
     let basis = frame_def.is_some_and(|d| def.element(d).basis);
     push_frame(run, frame_def, local, basis, path_len, at);
 }
 
-fn push_frame(run: &mut Run, def: Option<usize>, local: &str, basis: bool, path_len: usize, at: usize) {
+fn push_frame(
+    run: &mut Run,
+    def: Option<usize>,
+    local: &str,
+    basis: bool,
+    path_len: usize,
+    at: usize,
+) {
     run.stack.push(Frame {
         def,
         pos: 0,
@@ -404,7 +481,6 @@ fn push_frame(run: &mut Run, def: Option<usize>, local: &str, basis: bool, path_
         },
     });
 }
-
 
 enum Match {
     Ok {
@@ -437,11 +513,13 @@ fn match_sequence(
         c.name == name && (p > pos || count < c.max)
     });
     if let Some(p) = ahead {
-        for q in pos..p {
+        for (q, &skipped) in children.iter().enumerate().take(p).skip(pos) {
             let seen = if q == pos { count } else { 0 };
-            let c = def.element(children[q]);
+            let c = def.element(skipped);
             if seen < c.min {
-                parent.pending.push((children[q], format!("{parent_path}/{}", c.name), at));
+                parent
+                    .pending
+                    .push((skipped, format!("{parent_path}/{}", c.name), at));
             }
         }
         let seen = if p == pos { count } else { 0 };
@@ -486,7 +564,11 @@ fn match_sequence(
 
 fn add_text(run: &mut Run, s: &str, at: usize) {
     if s.chars().any(|c| !is_xml_char(c)) {
-        run.fatal("xml.malformed", "the text holds a character XML forbids (e.g. a control character)", at);
+        run.fatal(
+            "xml.malformed",
+            "the text holds a character XML forbids (e.g. a control character)",
+            at,
+        );
         return;
     }
     match run.stack.last_mut() {
@@ -513,17 +595,34 @@ fn close(run: &mut Run) {
                     } else {
                         (format!("schema.{}", e.facet), e.message)
                     };
-                    run.report(Finding::schema(&rule, run.path.clone(), message), frame.offset);
+                    run.report(
+                        Finding::schema(&rule, run.path.clone(), message),
+                        frame.offset,
+                    );
                 }
                 elem.text = Some(frame.text);
             }
             Content::Complex(children) => {
-                if frame.text.chars().any(|c| !matches!(c, ' ' | '\t' | '\n' | '\r')) {
-                    let msg = format!("'{}' holds elements only; text is not allowed in it", el.name);
-                    run.report(Finding::schema("schema.text", run.path.clone(), msg), frame.offset);
+                if frame
+                    .text
+                    .chars()
+                    .any(|c| !matches!(c, ' ' | '\t' | '\n' | '\r'))
+                {
+                    let msg = format!(
+                        "'{}' holds elements only; text is not allowed in it",
+                        el.name
+                    );
+                    run.report(
+                        Finding::schema("schema.text", run.path.clone(), msg),
+                        frame.offset,
+                    );
                 }
                 for (d, path, at) in &frame.pending {
-                    let msg = format!("required element '{}' is missing in '{}'", def.element(*d).name, el.name);
+                    let msg = format!(
+                        "required element '{}' is missing in '{}'",
+                        def.element(*d).name,
+                        el.name
+                    );
                     run.report(Finding::schema("schema.missing", path.clone(), msg), *at);
                 }
                 let mut pos = frame.pos;
@@ -531,7 +630,8 @@ fn close(run: &mut Run) {
                 while pos < children.len() {
                     let c = def.element(children[pos]);
                     if count < c.min {
-                        let msg = format!("required element '{}' is missing in '{}'", c.name, el.name);
+                        let msg =
+                            format!("required element '{}' is missing in '{}'", c.name, el.name);
                         let p = format!("{}/{}", run.path, c.name);
                         run.report(Finding::schema("schema.missing", p, msg), frame.offset);
                     }

@@ -34,10 +34,7 @@ impl SchemaSet {
 
     /// Reads definitions from `(relative path, contents)` pairs.
     pub fn from_files(files: &[(&str, &str)]) -> Result<SchemaSet, DefError> {
-        let messages = def::load(files)?
-            .into_iter()
-            .map(|m| (m.kind, m))
-            .collect();
+        let messages = def::load(files)?.into_iter().map(|m| (m.kind, m)).collect();
         Ok(SchemaSet { messages })
     }
 
@@ -58,12 +55,19 @@ impl SchemaSet {
                 let f = f.map_err(|e| io(e, &sub))?.path();
                 if f.extension().and_then(|e| e.to_str()) == Some("def") {
                     let text = std::fs::read_to_string(&f).map_err(|e| io(e, &f))?;
-                    let rel = f.strip_prefix(dir).unwrap_or(&f).to_string_lossy().replace('\\', "/");
+                    let rel = f
+                        .strip_prefix(dir)
+                        .unwrap_or(&f)
+                        .to_string_lossy()
+                        .replace('\\', "/");
                     owned.push((rel, text));
                 }
             }
         }
-        let refs: Vec<(&str, &str)> = owned.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        let refs: Vec<(&str, &str)> = owned
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
         SchemaSet::from_files(&refs)
     }
 

@@ -153,7 +153,10 @@ impl SimpleType {
             if !p.regex.is_match(value) {
                 return err(
                     "pattern",
-                    format!("'{raw}' does not match the pattern {} of {}", p.source, self.name),
+                    format!(
+                        "'{raw}' does not match the pattern {} of {}",
+                        p.source, self.name
+                    ),
                 );
             }
         }
@@ -292,7 +295,8 @@ fn check_time(s: &str) -> Result<(), &'static str> {
         two_digits(m).ok_or("expected hh:mm:ss")?,
         two_digits(sec).ok_or("expected hh:mm:ss")?,
     );
-    let midnight_end = h == 24 && m == 0 && sec == 0 && frac.is_none_or(|f| f.bytes().all(|b| b == b'0'));
+    let midnight_end =
+        h == 24 && m == 0 && sec == 0 && frac.is_none_or(|f| f.bytes().all(|b| b == b'0'));
     if (h > 23 && !midnight_end) || m > 59 || sec > 59 {
         return Err("hour, minute or second out of range");
     }
@@ -316,7 +320,9 @@ pub fn translate_xsd_regex(src: &str) -> Result<String, String> {
                     ('s', false) => out.push_str("[ \\t\\n\\r]"),
                     ('s', true) => out.push_str(" \\t\\n\\r"),
                     ('S', false) => out.push_str("[^ \\t\\n\\r]"),
-                    ('S', true) => return Err(format!("\\S inside a class is not supported: {src}")),
+                    ('S', true) => {
+                        return Err(format!("\\S inside a class is not supported: {src}"))
+                    }
                     ('i' | 'c' | 'I' | 'C', _) => {
                         return Err(format!("\\{e} is not supported: {src}"))
                     }
@@ -398,7 +404,9 @@ mod tests {
         assert_eq!(s.check("-1").unwrap_err().facet, "range");
         assert_eq!(s.check("1000000000").unwrap_err().facet, "range");
         assert_eq!(s.check("").unwrap_err().facet, "integer");
-        assert!(s.check("0000000000000000000000000000000000000000001").is_ok());
+        assert!(s
+            .check("0000000000000000000000000000000000000000001")
+            .is_ok());
     }
 
     #[test]
