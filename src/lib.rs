@@ -6,6 +6,8 @@ pub mod finding;
 pub mod message;
 pub mod rules;
 pub mod schema;
+pub mod state;
+pub mod store;
 pub mod validate;
 
 pub use finding::{Finding, Layer};

@@ -24,11 +24,21 @@ pub struct Variant {
     pub xml: Vec<u8>,
     /// The one rule the validator must report, e.g. `schema.missing` or `CD075`.
     pub rule: String,
+    /// Rules that share `rule`'s condition and so always fire with it (CD077 with CD078, TR383
+    /// with TR101 in the 315); empty for all other variants.
+    pub also: Vec<String>,
     /// The mutation family (second segment of the name).
     pub family: String,
 }
 
 impl Variant {
+    /// Every rule the validator must report: `rule` and `also`.
+    pub fn expected(&self) -> std::collections::BTreeSet<String> {
+        std::iter::once(self.rule.clone())
+            .chain(self.also.iter().cloned())
+            .collect()
+    }
+
     /// True for the CD/CS/TR variants, which must stay schema-valid.
     pub fn is_level2(&self) -> bool {
         !self.rule.starts_with("schema.")
@@ -130,6 +140,7 @@ impl Sink<'_> {
             kind: self.fx.kind,
             xml,
             rule: rule.to_string(),
+            also: Vec::new(),
             family: family.to_string(),
         });
     }

@@ -1,0 +1,98 @@
+//! Storage behind one trait: PostgreSQL for production, SQLite for the embedded default. Both
+//! keep the message log (with the raw message), the lifecycle state, and the outbox, and both
+//! pass the same test suite.
+
+use crate::message::kind::MessageKind;
+use crate::state::{Context, ContextKeys, Outcome, Outgoing};
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// The database is unreachable or failed; the message must be retried later, not rejected.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    /// Stored data that cannot be read back (a bug or a hand-edited database).
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+/// An identified, schema-valid message about to be judged and stored.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub kind: MessageKind,
+    /// Header Afzender and Ontvanger.
+    pub sender: String,
+    pub receiver: String,
+    pub identificatie: String,
+    pub dagtekening: NaiveDate,
+    /// When the message reached the region (drives every deadline).
+    pub received_at: DateTime<Utc>,
+    /// SHA-256 of the raw bytes, hex.
+    pub content_hash: String,
+    pub raw: Vec<u8>,
+    /// The stored state the rules need.
+    pub keys: ContextKeys,
+}
+
+/// What storing a message came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stored {
+    /// Judged and stored; its outgoing messages are in the outbox.
+    New { message_id: i64, outcome: Outcome },
+    /// The same message (sender, kind, identification and content) was stored before: nothing
+    /// changed; here is what was sent in answer then.
+    Duplicate {
+        message_id: i64,
+        answers: Vec<Outgoing>,
+    },
+}
+
+/// An outbox row waiting to be published.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub message: Outgoing,
+}
+
+/// Row counts, for tests and the operator.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub messages: i64,
+    pub toewijzingen: i64,
+    pub leveringen: i64,
+    pub verzoeken: i64,
+    pub antwoorden: i64,
+    pub declaraties: i64,
+    pub prestaties: i64,
+    pub outbox: i64,
+    pub outbox_unsent: i64,
+}
+
+/// The rules' decision for one message given its stored context. Pure: no I/O.
+pub type Decide<'a> = dyn Fn(&Context) -> Outcome + Send + Sync + 'a;
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Creates or upgrades the schema.
+    async fn migrate(&self) -> Result<(), StoreError>;
+
+    /// In ONE transaction: detect a redelivery (same sender, kind, identification and content
+    /// hash → [`Stored::Duplicate`], nothing written); otherwise serialise on the client (so
+    /// competing instances never judge one client's messages concurrently), load the context for
+    /// `received.keys`, call `decide`, and write the message log entry, the state changes and
+    /// the outgoing messages. Nothing is visible before the commit.
+    async fn store(&self, received: &Received, decide: &Decide<'_>) -> Result<Stored, StoreError>;
+
+    /// Claims up to `limit` unsent outbox rows for publishing. Claims older than a minute are
+    /// handed out again (their publisher died), so every row is published at least once.
+    async fn claim_outbox(&self, limit: i64) -> Result<Vec<OutboxRow>, StoreError>;
+
+    /// Marks published rows as sent.
+    async fn mark_sent(&self, ids: &[i64]) -> Result<(), StoreError>;
+
+    async fn counts(&self) -> Result<Counts, StoreError>;
+}
