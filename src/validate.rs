@@ -16,7 +16,7 @@ pub const MAX_MESSAGE_BYTES: usize = 25 * 1024 * 1024;
 pub struct Report {
     pub kind: Option<MessageKind>,
     pub findings: Vec<Finding>,
-    /// The element tree, present when the document was well-formed and schema-valid.
+    /// The element tree, present when the document passed layer 1 (it may still break rules).
     pub tree: Option<Element>,
 }
 
@@ -98,7 +98,7 @@ impl<'a> Validator<'a> {
                 report.findings.push(f);
             }
         }
-        if report.findings.is_empty() {
+        if report.schema_valid() {
             report.tree = outcome.tree;
         }
         report

@@ -9,7 +9,7 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let v = Validator::embedded();
     let report = v.validate(data);
-    if let (Some(kind), Some(tree)) = (report.kind, report.tree.as_ref()) {
+    if let (Some(kind), Some(tree), true) = (report.kind, report.tree.as_ref(), report.valid()) {
         let def = SchemaSet::embedded().get(kind).expect("known kind");
         let written = ijwmo::message::write::write(def, tree);
         let again = v.validate(written.as_bytes());

@@ -16,6 +16,7 @@
 
 pub mod antwoord;
 pub mod common;
+pub mod cross;
 pub mod declaratie;
 pub mod declaratie_antwoord;
 pub mod levering;
