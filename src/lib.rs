@@ -5,6 +5,7 @@ pub mod corpus;
 pub mod finding;
 pub mod message;
 pub mod pipeline;
+pub mod protocol;
 pub mod rules;
 pub mod schema;
 pub mod state;

@@ -48,6 +48,28 @@ fn fail_with(what: &str, failures: &[String], total: usize) {
     }
 }
 
+enum Outcome {
+    Ok,
+    NotRejected(String),
+    WrongRules(String),
+}
+
+/// Checks one variant: rejected, for exactly its expected rules, and schema-valid when it is a
+/// level-2 variant.
+fn judge(validator: &Validator, v: &Variant) -> Outcome {
+    let report = validator.validate(&v.xml);
+    if report.valid() {
+        return Outcome::NotRejected(describe(v, &report));
+    }
+    if rules_of(&report) != v.expected() || report.kind != Some(v.kind) {
+        Outcome::WrongRules(describe(v, &report))
+    } else if v.is_level2() && !report.schema_valid() {
+        Outcome::WrongRules(format!("{} is not schema-valid", describe(v, &report)))
+    } else {
+        Outcome::Ok
+    }
+}
+
 #[test]
 fn every_fixture_is_valid() {
     let fixtures = support::fixtures();
@@ -78,21 +100,34 @@ fn every_variant_breaks_exactly_its_rule() {
     let names: BTreeSet<&str> = all.iter().map(|v| v.name.as_str()).collect();
     assert_eq!(names.len(), all.len(), "variant names must be unique");
 
+    // validate on every core; results keep the variants' order
     let validator = Validator::embedded();
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let per = all.len().div_ceil(threads).max(1);
+    let results: Vec<Outcome> = std::thread::scope(|scope| {
+        let handles: Vec<_> = all
+            .chunks(per)
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|v| judge(&validator, v))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("validation thread"))
+            .collect()
+    });
     let mut not_rejected = Vec::new();
     let mut wrong_rules = Vec::new();
-    for v in &all {
-        let report = validator.validate(&v.xml);
-        if report.valid() {
-            not_rejected.push(describe(v, &report));
-            continue;
-        }
-        let expected = v.expected();
-        let found = rules_of(&report);
-        if found != expected || report.kind != Some(v.kind) {
-            wrong_rules.push(describe(v, &report));
-        } else if v.is_level2() && !report.schema_valid() {
-            wrong_rules.push(format!("{} is not schema-valid", describe(v, &report)));
+    for r in results {
+        match r {
+            Outcome::Ok => {}
+            Outcome::NotRejected(s) => not_rejected.push(s),
+            Outcome::WrongRules(s) => wrong_rules.push(s),
         }
     }
     let mut failures = not_rejected.clone();
@@ -117,4 +152,60 @@ fn generation_is_deterministic() {
         assert_eq!(x.xml, y.xml, "{}", x.name);
         assert_eq!(x.rule, y.rule, "{}", x.name);
     }
+}
+
+/// Every CD/CS/TR code the level-2 rules can report (read from `src/rules/*.rs`).
+fn rule_codes_in_source() -> BTreeSet<String> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/rules");
+    let mut codes = BTreeSet::new();
+    for entry in std::fs::read_dir(dir).expect("src/rules") {
+        let path = entry.expect("dir entry").path();
+        if path.extension().and_then(|e| e.to_str()) != Some("rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("read rule source");
+        let b = text.as_bytes();
+        for i in 0..b.len().saturating_sub(6) {
+            let code = &b[i + 1..i + 6];
+            if b[i] == b'"'
+                && b.get(i + 6) == Some(&b'"')
+                && (code.starts_with(b"CD") || code.starts_with(b"CS") || code.starts_with(b"TR"))
+                && code[2..].iter().all(u8::is_ascii_digit)
+            {
+                codes.insert(String::from_utf8_lossy(code).into_owned());
+            }
+        }
+    }
+    codes
+}
+
+#[test]
+fn every_level2_rule_has_a_variant() {
+    let in_source = rule_codes_in_source();
+    assert!(!in_source.is_empty(), "no rule codes found in src/rules");
+    let covered: BTreeSet<String> = variants()
+        .iter()
+        .filter(|v| v.is_level2())
+        .flat_map(|v| v.expected())
+        .collect();
+    let unreachable: BTreeSet<String> = support::level2::UNREACHABLE
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let missing: Vec<&String> = in_source
+        .iter()
+        .filter(|c| !covered.contains(*c) && !unreachable.contains(*c))
+        .collect();
+    eprintln!(
+        "level 2: {} codes in src/rules, {} covered by variants, unreachable {:?}",
+        in_source.len(),
+        covered.len(),
+        unreachable
+    );
+    assert!(missing.is_empty(), "rules without a variant: {missing:?}");
+    let unknown: Vec<&String> = covered.difference(&in_source).collect();
+    assert!(
+        unknown.is_empty(),
+        "variants for codes not in src/rules: {unknown:?}"
+    );
 }

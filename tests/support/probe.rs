@@ -36,7 +36,19 @@ fn value_probes(fx: &Fixture, def: &MessageDef, out: &mut Vec<Probe>) {
         let Content::Simple(ty) = &def.element(node.def).content else {
             continue;
         };
-        if !seen.insert(node.def) {
+        // one element per distinct simple type (with its element-local facets) per kind
+        let signature = format!(
+            "{} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
+            ty.name,
+            ty.base,
+            ty.min_length,
+            ty.max_length,
+            ty.min,
+            ty.max,
+            ty.patterns.iter().map(|p| &p.source).collect::<Vec<_>>(),
+            ty.enumeration.as_ref().map(|l| &l.id)
+        );
+        if !seen.insert(signature) {
             continue;
         }
         let orig = node_ref(&fx.tree, &node.at)

@@ -1,0 +1,3 @@
+//! The administration protocol: working days, deadlines and timeliness.
+
+pub mod calendar;
