@@ -167,7 +167,10 @@ mod tests {
         // received Wednesday 23 December 2026: Thu 24 (1), Fri 25 holiday, weekend, Mon 28 (2),
         // Tue 29 (3)
         assert_eq!(cal.add_working_days(d(2026, 12, 23), 3), d(2026, 12, 29));
-        assert_eq!(cal.working_days_between(d(2026, 12, 23), d(2026, 12, 29)), 3);
+        assert_eq!(
+            cal.working_days_between(d(2026, 12, 23), d(2026, 12, 29)),
+            3
+        );
         // 5 working days from Christmas Eve 2026 runs into the new year (1 January is closed)
         assert_eq!(cal.add_working_days(d(2026, 12, 24), 5), d(2027, 1, 4));
     }
@@ -177,9 +180,18 @@ mod tests {
         let cal = Calendar::national();
         // Friday 13 November 2026 + 3 working days = Wednesday 18 November
         assert_eq!(cal.add_working_days(d(2026, 11, 13), 3), d(2026, 11, 18));
-        assert_eq!(cal.working_days_between(d(2026, 11, 18), d(2026, 11, 18)), 0);
-        assert_eq!(cal.working_days_between(d(2026, 11, 18), d(2026, 11, 23)), 3);
-        assert_eq!(cal.working_days_between(d(2026, 11, 23), d(2026, 11, 18)), 0);
+        assert_eq!(
+            cal.working_days_between(d(2026, 11, 18), d(2026, 11, 18)),
+            0
+        );
+        assert_eq!(
+            cal.working_days_between(d(2026, 11, 18), d(2026, 11, 23)),
+            3
+        );
+        assert_eq!(
+            cal.working_days_between(d(2026, 11, 23), d(2026, 11, 18)),
+            0
+        );
     }
 
     #[test]

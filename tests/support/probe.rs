@@ -226,6 +226,34 @@ fn structure_probes(fx: &Fixture, def: &MessageDef, out: &mut Vec<Probe>) {
             1,
         ),
     );
+    // prolog and epilog
+    let body = written
+        .split_once("?>\r\n")
+        .map_or(written.as_str(), |(_, b)| b);
+    push("no-declaration", body.to_string());
+    push(
+        "lowercase-encoding",
+        written.replacen("encoding=\"UTF-8\"", "encoding=\"utf-8\"", 1),
+    );
+    push(
+        "standalone",
+        written.replacen(
+            "encoding=\"UTF-8\"",
+            "encoding=\"UTF-8\" standalone=\"yes\"",
+            1,
+        ),
+    );
+    push(
+        "comment-before-root",
+        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<!-- c -->\r\n{body}"),
+    );
+    push(
+        "pi-before-root",
+        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<?x y?>\r\n{body}"),
+    );
+    push("comment-after-root", format!("{written}<!-- c -->\r\n"));
+    push("whitespace-after-root", format!("{written}\r\n\r\n  \t"));
+    push("lf-line-ends", written.replace("\r\n", "\n"));
     // character data between elements of element-only content
     for (what, between) in [
         ("text-in-complex", "tekst"),
