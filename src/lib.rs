@@ -3,6 +3,7 @@
 
 pub mod contracts;
 pub mod corpus;
+pub mod facts;
 pub mod finding;
 pub mod message;
 pub mod pipeline;
