@@ -1104,6 +1104,12 @@ mod scenarios {
             .await
             .expect_err("constraint violated");
         assert!(matches!(err, StoreError::Database(_)), "{err:?}");
+        // Errors get logged; the failing row (with its BSN) must not travel with them.
+        let text = format!("{err} {err:?}");
+        assert!(!text.contains(&test_bsn(1)), "BSN in error: {text}");
+        if let StoreError::Database(sqlx::Error::Database(e)) = &err {
+            assert!(e.is_check_violation(), "{text}");
+        }
         assert_eq!(s.counts().await.expect("counts"), Counts::default());
 
         let stored = s

@@ -20,13 +20,16 @@ use thiserror::Error;
 /// How long a claimed outbox row stays with its publisher before another may take it.
 pub const DEFAULT_CLAIM_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Opens the store a URL names and brings its schema up to date: `sqlite://PATH` (the file is
-/// created if missing), `sqlite::memory:` (gone when the store is dropped), or
-/// `postgres://…` / `postgresql://…`.
+/// Opens the store a URL names and brings its schema up to date: `sqlite://PATH` or
+/// `sqlite:PATH` (the file is created if missing), `sqlite::memory:` (gone when the store is
+/// dropped), or `postgres://…` / `postgresql://…`.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     let store: Arc<dyn Store> = if url == "sqlite::memory:" || url == "sqlite://:memory:" {
         Arc::new(SqliteStore::memory().await?)
-    } else if let Some(path) = url.strip_prefix("sqlite://") {
+    } else if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
         Arc::new(SqliteStore::open(path).await?)
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Arc::new(PgStore::connect(url).await?)

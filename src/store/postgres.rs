@@ -12,9 +12,12 @@ use super::{
 use crate::state::{Change, Context, Outgoing, Owner};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use sqlx::error::{DatabaseError, ErrorKind};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::{Decode, PgConnection, Postgres, Row, Type};
+use std::borrow::Cow;
+use std::fmt;
 use std::time::Duration;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -51,6 +54,74 @@ impl PgStore {
 
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+}
+
+/// A PostgreSQL error stripped of DETAIL, HINT, WHERE and the rest: for a constraint violation
+/// the detail quotes the failing row, BSN included, and errors end up in logs (`{:?}` prints
+/// every field). Keeps what a caller branches or alerts on: message, SQLSTATE, constraint, table.
+#[derive(Debug)]
+struct Redacted {
+    message: String,
+    code: Option<String>,
+    constraint: Option<String>,
+    table: Option<String>,
+    kind: ErrorKind,
+}
+
+impl fmt::Display for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Redacted {}
+
+impl DatabaseError for Redacted {
+    fn message(&self) -> &str {
+        &self.message
+    }
+    fn code(&self) -> Option<Cow<'_, str>> {
+        self.code.as_deref().map(Cow::Borrowed)
+    }
+    fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        self
+    }
+    fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+        self
+    }
+    fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+        self
+    }
+    fn constraint(&self) -> Option<&str> {
+        self.constraint.as_deref()
+    }
+    fn table(&self) -> Option<&str> {
+        self.table.as_deref()
+    }
+    fn kind(&self) -> ErrorKind {
+        match self.kind {
+            ErrorKind::UniqueViolation => ErrorKind::UniqueViolation,
+            ErrorKind::ForeignKeyViolation => ErrorKind::ForeignKeyViolation,
+            ErrorKind::NotNullViolation => ErrorKind::NotNullViolation,
+            ErrorKind::CheckViolation => ErrorKind::CheckViolation,
+            _ => ErrorKind::Other,
+        }
+    }
+}
+
+fn redact(e: StoreError) -> StoreError {
+    match e {
+        StoreError::Database(sqlx::Error::Database(db)) => {
+            StoreError::Database(sqlx::Error::Database(Box::new(Redacted {
+                message: db.message().to_string(),
+                code: db.code().map(Cow::into_owned),
+                constraint: db.constraint().map(str::to_string),
+                table: db.table().map(str::to_string),
+                kind: db.kind(),
+            })))
+        }
+        other => other,
     }
 }
 
@@ -461,15 +532,9 @@ async fn apply(
     Ok(())
 }
 
-#[async_trait]
-impl Store for PgStore {
-    async fn migrate(&self) -> Result<(), StoreError> {
-        // The migrator holds a session advisory lock, so instances starting together are safe.
-        MIGRATOR.run(&self.pool).await?;
-        Ok(())
-    }
-
-    async fn store(&self, received: &Received, decide: &Decide<'_>) -> Result<Stored, StoreError> {
+impl PgStore {
+    /// [`Store::store`], with errors as PostgreSQL reports them.
+    async fn judge(&self, received: &Received, decide: &Decide<'_>) -> Result<Stored, StoreError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(codec::message_lock(received))
@@ -555,6 +620,19 @@ impl Store for PgStore {
             message_id,
             outcome,
         })
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn migrate(&self) -> Result<(), StoreError> {
+        // The migrator holds a session advisory lock, so instances starting together are safe.
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn store(&self, received: &Received, decide: &Decide<'_>) -> Result<Stored, StoreError> {
+        self.judge(received, decide).await.map_err(redact)
     }
 
     async fn claim_outbox(&self, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {
