@@ -6,6 +6,8 @@ use std::{env, fs, path::Path};
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas");
     println!("cargo:rerun-if-changed=schemas");
+    // sqlx::migrate! embeds migrations/ at compile time.
+    println!("cargo:rerun-if-changed=migrations");
     let mut entries = Vec::new();
     if let Ok(dirs) = fs::read_dir(&root) {
         for dir in dirs.flatten() {

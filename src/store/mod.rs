@@ -2,11 +2,50 @@
 //! keep the message log (with the raw message), the lifecycle state, and the outbox, and both
 //! pass the same test suite.
 
+mod codec;
+pub mod postgres;
+pub mod sqlite;
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
 use crate::message::kind::MessageKind;
 use crate::state::{Context, ContextKeys, Outcome, Outgoing};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
+use std::sync::Arc;
+use std::time::Duration;
 use thiserror::Error;
+
+/// How long a claimed outbox row stays with its publisher before another may take it.
+pub const DEFAULT_CLAIM_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Opens the store a URL names and brings its schema up to date: `sqlite://PATH` or
+/// `sqlite:PATH` (the file is created if missing), `sqlite::memory:` (gone when the store is
+/// dropped), or `postgres://…` / `postgresql://…`.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    let store: Arc<dyn Store> = if url == "sqlite::memory:" || url == "sqlite://:memory:" {
+        Arc::new(SqliteStore::memory().await?)
+    } else if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        Arc::new(SqliteStore::open(path).await?)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Arc::new(PgStore::connect(url).await?)
+    } else {
+        // Only the scheme: the rest of a URL may hold a password.
+        let scheme = url.split(':').next().unwrap_or_default();
+        return Err(StoreError::Database(sqlx::Error::Configuration(
+            format!(
+                "unsupported store URL scheme {scheme:?} (use sqlite://PATH, sqlite::memory: or postgres://…)"
+            )
+            .into(),
+        )));
+    };
+    store.migrate().await?;
+    Ok(store)
+}
 
 #[derive(Debug, Error)]
 pub enum StoreError {

@@ -1,0 +1,488 @@
+//! What both backends share: the text codes enums are stored as, reading rows into the state
+//! records, the advisory-lock keys, and grouping loaded rows into a [`Context`]. The dialects
+//! differ only in SQL and in how a few column types are represented (see [`Fields`]).
+
+use crate::message::kind::{MessageKind, Standard};
+use crate::state::{
+    Antwoord, Change, ClientState, Context, ContextKeys, Levering, LeveringSoort, Outcome,
+    Outgoing, Owner, Prestatie, PrestatieStatus, Toewijzing, Verdict, Verzoek, VerzoekSoort,
+    VerzoekStatus,
+};
+use crate::store::{Received, StoreError};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeSet, HashMap};
+
+pub(crate) fn standard_code(s: Standard) -> &'static str {
+    s.slug()
+}
+
+pub(crate) fn parse_standard(s: &str) -> Result<Standard, StoreError> {
+    match s {
+        "ijw" => Ok(Standard::Ijw),
+        "iwmo" => Ok(Standard::Iwmo),
+        _ => Err(corrupt_value("standard", s)),
+    }
+}
+
+pub(crate) fn kind_code(k: MessageKind) -> String {
+    k.to_string()
+}
+
+pub(crate) fn parse_kind(s: &str) -> Result<MessageKind, StoreError> {
+    MessageKind::from_name(s).ok_or_else(|| corrupt_value("kind", s))
+}
+
+pub(crate) fn verdict_code(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Accepted => "accepted",
+        Verdict::PartlyAccepted => "partly_accepted",
+        Verdict::Rejected => "rejected",
+        Verdict::Recorded => "recorded",
+    }
+}
+
+pub(crate) fn levering_soort_code(s: LeveringSoort) -> &'static str {
+    match s {
+        LeveringSoort::Start => "start",
+        LeveringSoort::Stop => "stop",
+    }
+}
+
+fn parse_levering_soort(s: &str) -> Result<LeveringSoort, StoreError> {
+    match s {
+        "start" => Ok(LeveringSoort::Start),
+        "stop" => Ok(LeveringSoort::Stop),
+        _ => Err(corrupt_value("leveringen.soort", s)),
+    }
+}
+
+pub(crate) fn verzoek_soort_code(s: VerzoekSoort) -> &'static str {
+    match s {
+        VerzoekSoort::Vot => "vot",
+        VerzoekSoort::Vow => "vow",
+    }
+}
+
+fn parse_verzoek_soort(s: &str) -> Result<VerzoekSoort, StoreError> {
+    match s {
+        "vot" => Ok(VerzoekSoort::Vot),
+        "vow" => Ok(VerzoekSoort::Vow),
+        _ => Err(corrupt_value("verzoeken.soort", s)),
+    }
+}
+
+pub(crate) fn verzoek_status_code(s: VerzoekStatus) -> &'static str {
+    match s {
+        VerzoekStatus::Open => "open",
+        VerzoekStatus::InOnderzoek => "in_onderzoek",
+        VerzoekStatus::Toegewezen => "toegewezen",
+        VerzoekStatus::Afgewezen => "afgewezen",
+    }
+}
+
+fn parse_verzoek_status(s: &str) -> Result<VerzoekStatus, StoreError> {
+    match s {
+        "open" => Ok(VerzoekStatus::Open),
+        "in_onderzoek" => Ok(VerzoekStatus::InOnderzoek),
+        "toegewezen" => Ok(VerzoekStatus::Toegewezen),
+        "afgewezen" => Ok(VerzoekStatus::Afgewezen),
+        _ => Err(corrupt_value("verzoeken.status", s)),
+    }
+}
+
+pub(crate) fn prestatie_status_code(s: PrestatieStatus) -> &'static str {
+    match s {
+        PrestatieStatus::Goedgekeurd => "goedgekeurd",
+        PrestatieStatus::Afgewezen => "afgewezen",
+    }
+}
+
+fn parse_prestatie_status(s: &str) -> Result<PrestatieStatus, StoreError> {
+    match s {
+        "goedgekeurd" => Ok(PrestatieStatus::Goedgekeurd),
+        "afgewezen" => Ok(PrestatieStatus::Afgewezen),
+        _ => Err(corrupt_value("prestaties.status", s)),
+    }
+}
+
+pub(crate) fn corrupt_value(what: &str, value: &str) -> StoreError {
+    StoreError::Corrupt(format!("unknown {what} {value:?}"))
+}
+
+pub(crate) fn corrupt_column(column: &str, err: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("column {column}: {err}"))
+}
+
+/// Typed access to one result row, so the record readers below serve both dialects: each
+/// backend maps its own representation (e.g. SQLite's TEXT timestamps) onto these types.
+pub(crate) trait Fields {
+    fn text(&self, col: &str) -> Result<String, StoreError>;
+    fn opt_text(&self, col: &str) -> Result<Option<String>, StoreError>;
+    fn int(&self, col: &str) -> Result<i64, StoreError>;
+    fn opt_int(&self, col: &str) -> Result<Option<i64>, StoreError>;
+    fn flag(&self, col: &str) -> Result<bool, StoreError>;
+    fn date(&self, col: &str) -> Result<NaiveDate, StoreError>;
+    fn opt_date(&self, col: &str) -> Result<Option<NaiveDate>, StoreError>;
+    /// A local date-time without zone (Toewijzingsdatum + Toewijzingstijd).
+    fn moment(&self, col: &str) -> Result<NaiveDateTime, StoreError>;
+    fn timestamp(&self, col: &str) -> Result<DateTime<Utc>, StoreError>;
+    fn codes(&self, col: &str) -> Result<Vec<String>, StoreError>;
+}
+
+pub(crate) fn toewijzing(r: &impl Fields) -> Result<Toewijzing, StoreError> {
+    Ok(Toewijzing {
+        standard: parse_standard(&r.text("standard")?)?,
+        gemeente: r.text("gemeente")?,
+        agb: r.text("agb")?,
+        bsn: r.text("bsn")?,
+        nummer: r.int("nummer")?,
+        referentie_aanbieder: r.opt_text("referentie_aanbieder")?,
+        categorie: r.opt_text("categorie")?,
+        code: r.opt_text("code")?,
+        toewijzingsmoment: r.moment("toewijzingsmoment")?,
+        ingangsdatum: r.date("ingangsdatum")?,
+        einddatum: r.opt_date("einddatum")?,
+        reden_wijziging: r.opt_text("reden_wijziging")?,
+        volume: r.opt_int("volume")?,
+        eenheid: r.opt_text("eenheid")?,
+        frequentie: r.opt_text("frequentie")?,
+        budget: r.opt_int("budget")?,
+        message_id: r.int("message_id")?,
+        received_at: r.timestamp("received_at")?,
+    })
+}
+
+pub(crate) fn levering(r: &impl Fields) -> Result<Levering, StoreError> {
+    Ok(Levering {
+        standard: parse_standard(&r.text("standard")?)?,
+        gemeente: r.text("gemeente")?,
+        agb: r.text("agb")?,
+        bsn: r.text("bsn")?,
+        soort: parse_levering_soort(&r.text("soort")?)?,
+        toewijzing_nummer: r.opt_int("toewijzing_nummer")?,
+        categorie: r.opt_text("categorie")?,
+        code: r.opt_text("code")?,
+        begindatum: r.date("begindatum")?,
+        einddatum: r.opt_date("einddatum")?,
+        reden_beeindiging: r.opt_text("reden_beeindiging")?,
+        toewijzing_ingangsdatum: r.opt_date("toewijzing_ingangsdatum")?,
+        deleted: r.flag("deleted")?,
+        message_id: r.int("message_id")?,
+        received_at: r.timestamp("received_at")?,
+    })
+}
+
+pub(crate) fn verzoek(r: &impl Fields) -> Result<Verzoek, StoreError> {
+    Ok(Verzoek {
+        standard: parse_standard(&r.text("standard")?)?,
+        gemeente: r.text("gemeente")?,
+        agb: r.text("agb")?,
+        bsn: r.text("bsn")?,
+        referentie: r.text("referentie")?,
+        soort: parse_verzoek_soort(&r.text("soort")?)?,
+        status: parse_verzoek_status(&r.text("status")?)?,
+        dagtekening: r.date("dagtekening")?,
+        message_id: r.int("message_id")?,
+        received_at: r.timestamp("received_at")?,
+    })
+}
+
+pub(crate) fn antwoord(r: &impl Fields) -> Result<Antwoord, StoreError> {
+    Ok(Antwoord {
+        standard: parse_standard(&r.text("standard")?)?,
+        gemeente: r.text("gemeente")?,
+        agb: r.text("agb")?,
+        referentie: r.text("referentie")?,
+        verzoek_antwoord: r.text("verzoek_antwoord")?,
+        reden_afwijzing: r.opt_text("reden_afwijzing")?,
+        message_id: r.int("message_id")?,
+        received_at: r.timestamp("received_at")?,
+    })
+}
+
+pub(crate) fn prestatie(r: &impl Fields) -> Result<Prestatie, StoreError> {
+    Ok(Prestatie {
+        standard: parse_standard(&r.text("standard")?)?,
+        gemeente: r.text("gemeente")?,
+        agb: r.text("agb")?,
+        bsn: r.text("bsn")?,
+        declaratie_nummer: r.text("declaratie_nummer")?,
+        referentie_nummer: r.text("referentie_nummer")?,
+        vorig_referentie_nummer: r.opt_text("vorig_referentie_nummer")?,
+        toewijzing_nummer: r.int("toewijzing_nummer")?,
+        categorie: r.text("categorie")?,
+        code: r.text("code")?,
+        begindatum: r.date("begindatum")?,
+        einddatum: r.date("einddatum")?,
+        volume: r.int("volume")?,
+        eenheid: r.text("eenheid")?,
+        tarief: r.opt_int("tarief")?,
+        bedrag: r.int("bedrag")?,
+        status: parse_prestatie_status(&r.text("status")?)?,
+        retour_codes: r.codes("retour_codes")?,
+        message_id: r.int("message_id")?,
+    })
+}
+
+pub(crate) fn outgoing(r: &impl Fields) -> Result<Outgoing, StoreError> {
+    Ok(Outgoing {
+        kind: parse_kind(&r.text("kind")?)?,
+        routing_key: r.text("routing_key")?,
+        identificatie: r.text("identificatie")?,
+        xml: r.text("xml")?,
+    })
+}
+
+/// The context keys with duplicates removed (sorted), and the standard the scopes use: the
+/// keys' own, else the message's.
+pub(crate) struct Keys {
+    pub standard: Standard,
+    pub gemeente: String,
+    pub agb: String,
+    pub bsns: Vec<String>,
+    pub toewijzing_nummers: Vec<i64>,
+    pub referenties: Vec<String>,
+    pub referentie_nummers: Vec<String>,
+    pub declaratie_nummer: Option<String>,
+}
+
+impl Keys {
+    pub fn new(received: &Received) -> Keys {
+        let k: &ContextKeys = &received.keys;
+        Keys {
+            standard: k.standard.unwrap_or(received.kind.standard),
+            gemeente: k.gemeente.clone(),
+            agb: k.agb.clone(),
+            bsns: dedup(&k.bsns),
+            toewijzing_nummers: dedup(&k.toewijzing_nummers),
+            referenties: dedup(&k.referenties),
+            referentie_nummers: dedup(&k.referentie_nummers),
+            declaratie_nummer: k.declaratie_nummer.clone(),
+        }
+    }
+
+    pub fn standard(&self) -> &'static str {
+        standard_code(self.standard)
+    }
+}
+
+fn dedup<T: Ord + Clone>(v: &[T]) -> Vec<T> {
+    v.iter()
+        .cloned()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+/// A 64-bit advisory-lock key: the first 8 bytes of SHA-256 over the parts, so every instance
+/// (and every release) derives the same key for the same thing.
+fn lock_key(parts: &[&str]) -> i64 {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0x1f]);
+    }
+    let d = h.finalize();
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&d[..8]);
+    i64::from_be_bytes(b)
+}
+
+/// The lock taken first: one (sender, kind, identificatie), so redeliveries of one message and
+/// reuses of its identification are judged one after the other.
+pub(crate) fn message_lock(received: &Received) -> i64 {
+    lock_key(&[
+        "message",
+        &received.sender,
+        &kind_code(received.kind),
+        &received.identificatie,
+    ])
+}
+
+/// Every state key the message reads or writes, sorted so that two transactions always take
+/// them in the same order (no deadlocks). Scopes are as wide as the state they protect: a
+/// client per domain (any gemeente, any provider), a ToewijzingNummer per gemeente, provider
+/// references per provider, and the provider's declarations to the gemeente (TR318 compares
+/// periods across declaration numbers).
+pub(crate) fn entity_locks(keys: &Keys) -> Vec<i64> {
+    let s = keys.standard();
+    let mut out = BTreeSet::new();
+    for bsn in &keys.bsns {
+        out.insert(lock_key(&["bsn", s, bsn]));
+    }
+    for n in &keys.toewijzing_nummers {
+        out.insert(lock_key(&["toewijzing", s, &keys.gemeente, &n.to_string()]));
+    }
+    for r in &keys.referenties {
+        out.insert(lock_key(&["referentie", s, &keys.agb, r]));
+    }
+    for r in &keys.referentie_nummers {
+        out.insert(lock_key(&["referentienummer", s, &keys.agb, r]));
+    }
+    if let Some(d) = &keys.declaratie_nummer {
+        out.insert(lock_key(&["declaratienummer", s, &keys.agb, d]));
+        out.insert(lock_key(&["declaraties", s, &keys.agb, &keys.gemeente]));
+    }
+    out.into_iter().collect()
+}
+
+/// Rows loaded for the context, before grouping.
+#[derive(Default)]
+pub(crate) struct Loaded {
+    pub toewijzingen: Vec<Toewijzing>,
+    pub leveringen: Vec<Levering>,
+    pub verzoeken: Vec<Verzoek>,
+    pub prestaties: Vec<Prestatie>,
+    /// (nummer, owner) for every version, oldest first: the latest version wins.
+    pub owners: Vec<(i64, Owner)>,
+    pub verzoeken_by_ref: Vec<Verzoek>,
+    pub antwoorden: Vec<Antwoord>,
+    pub toegewezen_referenties: Vec<String>,
+    pub prestaties_by_ref: Vec<Prestatie>,
+    pub declaratie_nummer_used: bool,
+    pub last_declaratie_periode: Option<NaiveDate>,
+}
+
+/// Groups loaded rows into the context. Every listed BSN gets an entry (empty when nothing is
+/// stored), so "loaded, nothing found" and "not asked for" stay distinguishable. Rows keep the
+/// order they were loaded in (allocations by decision moment, the rest as received).
+pub(crate) fn assemble(keys: &Keys, loaded: Loaded, identificatie_reused: bool) -> Context {
+    let mut clients: HashMap<String, ClientState> = keys
+        .bsns
+        .iter()
+        .map(|b| (b.clone(), ClientState::default()))
+        .collect();
+    for t in loaded.toewijzingen {
+        clients
+            .entry(t.bsn.clone())
+            .or_default()
+            .toewijzingen
+            .push(t);
+    }
+    for l in loaded.leveringen {
+        clients.entry(l.bsn.clone()).or_default().leveringen.push(l);
+    }
+    for v in loaded.verzoeken {
+        clients.entry(v.bsn.clone()).or_default().verzoeken.push(v);
+    }
+    for p in loaded.prestaties {
+        clients.entry(p.bsn.clone()).or_default().prestaties.push(p);
+    }
+    let toewijzing_owners: HashMap<i64, Owner> = loaded.owners.into_iter().collect();
+    let mut verzoeken: HashMap<String, Vec<Verzoek>> = HashMap::new();
+    for v in loaded.verzoeken_by_ref {
+        verzoeken.entry(v.referentie.clone()).or_default().push(v);
+    }
+    let mut antwoorden: HashMap<String, Vec<Antwoord>> = HashMap::new();
+    for a in loaded.antwoorden {
+        antwoorden.entry(a.referentie.clone()).or_default().push(a);
+    }
+    let wanted: BTreeSet<&str> = keys.referentie_nummers.iter().map(String::as_str).collect();
+    let mut prestaties: HashMap<String, Vec<Prestatie>> = HashMap::new();
+    for p in loaded.prestaties_by_ref {
+        let own = wanted.contains(p.referentie_nummer.as_str());
+        let credits = p
+            .vorig_referentie_nummer
+            .as_deref()
+            .filter(|v| wanted.contains(v) && *v != p.referentie_nummer);
+        match (own, credits) {
+            (true, Some(v)) => {
+                prestaties.entry(v.to_string()).or_default().push(p.clone());
+                prestaties
+                    .entry(p.referentie_nummer.clone())
+                    .or_default()
+                    .push(p);
+            }
+            (true, None) => prestaties
+                .entry(p.referentie_nummer.clone())
+                .or_default()
+                .push(p),
+            (false, Some(v)) => prestaties.entry(v.to_string()).or_default().push(p),
+            (false, None) => {}
+        }
+    }
+    let mut toegewezen_referenties = loaded.toegewezen_referenties;
+    toegewezen_referenties.sort();
+    toegewezen_referenties.dedup();
+    Context {
+        clients,
+        toewijzing_owners,
+        verzoeken,
+        antwoorden,
+        toegewezen_referenties,
+        prestaties,
+        declaratie_nummer_used: loaded.declaratie_nummer_used,
+        last_declaratie_periode: loaded.last_declaratie_periode,
+        identificatie_reused,
+    }
+}
+
+/// Fills in what the store knows and the rules do not: the new message's id and receipt time.
+pub(crate) fn stamp(outcome: &mut Outcome, message_id: i64, received_at: DateTime<Utc>) {
+    for c in &mut outcome.changes {
+        match c {
+            Change::AddToewijzing(t) => {
+                t.message_id = message_id;
+                t.received_at = received_at;
+            }
+            Change::AddLevering(l) => {
+                l.message_id = message_id;
+                l.received_at = received_at;
+            }
+            Change::AddVerzoek(v) => {
+                v.message_id = message_id;
+                v.received_at = received_at;
+            }
+            Change::AddAntwoord(a) => {
+                a.message_id = message_id;
+                a.received_at = received_at;
+            }
+            Change::AddDeclaratie(d) => {
+                d.message_id = message_id;
+                d.received_at = received_at;
+            }
+            Change::AddPrestatie(p) => p.message_id = message_id,
+            Change::DeleteLevering { .. } | Change::SetVerzoekStatus { .. } => {}
+        }
+    }
+}
+
+/// Runs the rules, catching a panic so the caller can roll back before it is re-raised.
+pub(crate) fn run_decide(
+    decide: &crate::store::Decide<'_>,
+    ctx: &Context,
+) -> Result<Outcome, Box<dyn std::any::Any + Send>> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decide(ctx)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_keys_are_stable_and_distinct() {
+        assert_eq!(lock_key(&["a", "b"]), lock_key(&["a", "b"]));
+        assert_ne!(lock_key(&["a", "b"]), lock_key(&["ab", ""]));
+        assert_ne!(
+            lock_key(&["bsn", "ijw", "1"]),
+            lock_key(&["bsn", "iwmo", "1"])
+        );
+    }
+
+    #[test]
+    fn codes_round_trip() {
+        for s in [
+            VerzoekStatus::Open,
+            VerzoekStatus::InOnderzoek,
+            VerzoekStatus::Toegewezen,
+            VerzoekStatus::Afgewezen,
+        ] {
+            assert_eq!(parse_verzoek_status(verzoek_status_code(s)).ok(), Some(s));
+        }
+        for k in MessageKind::all() {
+            assert_eq!(parse_kind(&kind_code(k)).ok(), Some(k));
+        }
+        assert!(parse_standard("jw").is_err());
+    }
+}

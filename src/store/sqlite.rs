@@ -1,0 +1,716 @@
+//! SQLite backend, the embedded default: one file (or memory), one process.
+//!
+//! Serialisation: every writing transaction starts with `BEGIN IMMEDIATE`, which takes SQLite's
+//! single write lock up front, so a message is judged against state no other writer can change
+//! before it commits (a deferred BEGIN reads first and may fail to upgrade to a writer later).
+//! Representation (see the migration): dates ISO TEXT, timestamps RFC 3339 TEXT in UTC with six
+//! fraction digits so text order is time order, retour-code lists as JSON arrays, and lists
+//! bound into queries as JSON (`IN (SELECT value FROM json_each(?))`).
+
+use super::codec::{self, Fields, Keys, Loaded};
+use super::{
+    Counts, Decide, OutboxRow, Received, Store, StoreError, Stored, DEFAULT_CLAIM_TIMEOUT,
+};
+use crate::state::{Change, Context, Outgoing, Owner};
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, Utc};
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Decode, Row, Sqlite, SqliteConnection, Type};
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// How long a writer waits for SQLite's write lock before giving up (the message is retried).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    claim_timeout: Duration,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) a database file; does not migrate (see
+    /// [`crate::store::open`]). WAL lets readers work beside the writer; `synchronous = FULL`
+    /// because a transport acknowledges as soon as the commit returns.
+    pub async fn open(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        Ok(SqliteStore::new(pool))
+    }
+
+    /// A private in-memory database. It lives in its one connection, so the pool keeps exactly
+    /// that connection open for as long as the store exists.
+    pub async fn memory() -> Result<SqliteStore, StoreError> {
+        let options = SqliteConnectOptions::from_str("sqlite::memory:")?
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .min_connections(1)
+            .max_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options)
+            .await?;
+        Ok(SqliteStore::new(pool))
+    }
+
+    pub fn new(pool: SqlitePool) -> SqliteStore {
+        SqliteStore {
+            pool,
+            claim_timeout: DEFAULT_CLAIM_TIMEOUT,
+        }
+    }
+
+    /// How long a claimed outbox row stays with its publisher (tests shorten it).
+    pub fn with_claim_timeout(mut self, timeout: Duration) -> SqliteStore {
+        self.claim_timeout = timeout;
+        self
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+/// A timestamp as stored: fixed width, so comparing text compares time.
+fn ts(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+const MOMENT: &str = "%Y-%m-%dT%H:%M:%S%.f";
+
+fn moment(t: NaiveDateTime) -> String {
+    t.format(MOMENT).to_string()
+}
+
+fn json<T: Into<serde_json::Value>>(v: T) -> String {
+    v.into().to_string()
+}
+
+fn get<'r, T>(row: &'r SqliteRow, col: &str) -> Result<T, StoreError>
+where
+    T: Decode<'r, Sqlite> + Type<Sqlite>,
+{
+    row.try_get(col).map_err(|e| codec::corrupt_column(col, e))
+}
+
+impl Fields for SqliteRow {
+    fn text(&self, col: &str) -> Result<String, StoreError> {
+        get(self, col)
+    }
+    fn opt_text(&self, col: &str) -> Result<Option<String>, StoreError> {
+        get(self, col)
+    }
+    fn int(&self, col: &str) -> Result<i64, StoreError> {
+        get(self, col)
+    }
+    fn opt_int(&self, col: &str) -> Result<Option<i64>, StoreError> {
+        get(self, col)
+    }
+    fn flag(&self, col: &str) -> Result<bool, StoreError> {
+        get(self, col)
+    }
+    fn date(&self, col: &str) -> Result<NaiveDate, StoreError> {
+        get(self, col)
+    }
+    fn opt_date(&self, col: &str) -> Result<Option<NaiveDate>, StoreError> {
+        get(self, col)
+    }
+    fn moment(&self, col: &str) -> Result<NaiveDateTime, StoreError> {
+        let s: String = get(self, col)?;
+        NaiveDateTime::parse_from_str(&s, MOMENT).map_err(|e| codec::corrupt_column(col, e))
+    }
+    fn timestamp(&self, col: &str) -> Result<DateTime<Utc>, StoreError> {
+        let s: String = get(self, col)?;
+        DateTime::parse_from_rfc3339(&s)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| codec::corrupt_column(col, e))
+    }
+    fn codes(&self, col: &str) -> Result<Vec<String>, StoreError> {
+        let s: String = get(self, col)?;
+        serde_json::from_str(&s).map_err(|e| codec::corrupt_column(col, e))
+    }
+}
+
+fn all<T>(
+    rows: Vec<SqliteRow>,
+    read: impl Fn(&SqliteRow) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    rows.iter().map(read).collect()
+}
+
+async fn answers_of(
+    conn: &mut SqliteConnection,
+    message_id: i64,
+) -> Result<Vec<Outgoing>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT kind, routing_key, identificatie, xml FROM outbox WHERE message_id = $1 ORDER BY id",
+    )
+    .bind(message_id)
+    .fetch_all(conn)
+    .await?;
+    all(rows, codec::outgoing)
+}
+
+/// Loads the stored state `keys` name (see [`crate::state::ContextKeys`]).
+async fn load(conn: &mut SqliteConnection, keys: &Keys) -> Result<Loaded, StoreError> {
+    let s = keys.standard();
+    let mut loaded = Loaded::default();
+    if !keys.bsns.is_empty() {
+        // One client's state at one provider in one gemeente and domain.
+        let bsns = json(keys.bsns.clone());
+        let client = |table: &str, order: &str| {
+            format!(
+                "SELECT * FROM {table} WHERE standard = $1 AND gemeente = $2 AND agb = $3 \
+                 AND bsn IN (SELECT value FROM json_each($4)) ORDER BY {order}"
+            )
+        };
+        let q = client("toewijzingen", "toewijzingsmoment, id");
+        let rows = sqlx::query(&q)
+            .bind(s)
+            .bind(&keys.gemeente)
+            .bind(&keys.agb)
+            .bind(&bsns)
+            .fetch_all(&mut *conn)
+            .await?;
+        loaded.toewijzingen = all(rows, codec::toewijzing)?;
+        let q = client("leveringen", "id");
+        let rows = sqlx::query(&q)
+            .bind(s)
+            .bind(&keys.gemeente)
+            .bind(&keys.agb)
+            .bind(&bsns)
+            .fetch_all(&mut *conn)
+            .await?;
+        loaded.leveringen = all(rows, codec::levering)?;
+        let q = client("verzoeken", "id");
+        let rows = sqlx::query(&q)
+            .bind(s)
+            .bind(&keys.gemeente)
+            .bind(&keys.agb)
+            .bind(&bsns)
+            .fetch_all(&mut *conn)
+            .await?;
+        loaded.verzoeken = all(rows, codec::verzoek)?;
+        let q = client("prestaties", "id");
+        let rows = sqlx::query(&q)
+            .bind(s)
+            .bind(&keys.gemeente)
+            .bind(&keys.agb)
+            .bind(&bsns)
+            .fetch_all(&mut *conn)
+            .await?;
+        loaded.prestaties = all(rows, codec::prestatie)?;
+    }
+    if !keys.toewijzing_nummers.is_empty() {
+        // Any client, any provider: the number is unique per gemeente and domain.
+        let rows = sqlx::query(
+            "SELECT nummer, bsn, agb FROM toewijzingen \
+             WHERE standard = $1 AND gemeente = $2 \
+             AND nummer IN (SELECT value FROM json_each($3)) \
+             ORDER BY toewijzingsmoment, id",
+        )
+        .bind(s)
+        .bind(&keys.gemeente)
+        .bind(json(keys.toewijzing_nummers.clone()))
+        .fetch_all(&mut *conn)
+        .await?;
+        loaded.owners = all(rows, |r| {
+            Ok((
+                r.int("nummer")?,
+                Owner {
+                    bsn: r.text("bsn")?,
+                    agb: r.text("agb")?,
+                },
+            ))
+        })?;
+    }
+    if !keys.referenties.is_empty() {
+        let refs = json(keys.referenties.clone());
+        let rows = sqlx::query(
+            "SELECT * FROM verzoeken WHERE standard = $1 AND agb = $2 \
+             AND referentie IN (SELECT value FROM json_each($3)) ORDER BY id",
+        )
+        .bind(s)
+        .bind(&keys.agb)
+        .bind(&refs)
+        .fetch_all(&mut *conn)
+        .await?;
+        loaded.verzoeken_by_ref = all(rows, codec::verzoek)?;
+        let rows = sqlx::query(
+            "SELECT * FROM antwoorden WHERE standard = $1 AND agb = $2 \
+             AND referentie IN (SELECT value FROM json_each($3)) ORDER BY id",
+        )
+        .bind(s)
+        .bind(&keys.agb)
+        .bind(&refs)
+        .fetch_all(&mut *conn)
+        .await?;
+        loaded.antwoorden = all(rows, codec::antwoord)?;
+        let rows = sqlx::query(
+            "SELECT DISTINCT referentie_aanbieder FROM toewijzingen \
+             WHERE standard = $1 AND agb = $2 \
+             AND referentie_aanbieder IN (SELECT value FROM json_each($3))",
+        )
+        .bind(s)
+        .bind(&keys.agb)
+        .bind(&refs)
+        .fetch_all(&mut *conn)
+        .await?;
+        loaded.toegewezen_referenties = all(rows, |r| r.text("referentie_aanbieder"))?;
+    }
+    if !keys.referentie_nummers.is_empty() {
+        let rows = sqlx::query(
+            "SELECT * FROM prestaties WHERE standard = $1 AND agb = $2 \
+             AND (referentie_nummer IN (SELECT value FROM json_each($3)) \
+                  OR vorig_referentie_nummer IN (SELECT value FROM json_each($3))) \
+             ORDER BY id",
+        )
+        .bind(s)
+        .bind(&keys.agb)
+        .bind(json(keys.referentie_nummers.clone()))
+        .fetch_all(&mut *conn)
+        .await?;
+        loaded.prestaties_by_ref = all(rows, codec::prestatie)?;
+    }
+    if let Some(nummer) = &keys.declaratie_nummer {
+        loaded.declaratie_nummer_used = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM declaraties \
+             WHERE standard = $1 AND agb = $2 AND nummer = $3 AND accepted = 1)",
+        )
+        .bind(s)
+        .bind(&keys.agb)
+        .bind(nummer)
+        .fetch_one(&mut *conn)
+        .await?;
+    }
+    let last: Option<String> = sqlx::query_scalar(
+        "SELECT max(periode_begin) FROM declaraties \
+         WHERE standard = $1 AND agb = $2 AND gemeente = $3 AND accepted = 1",
+    )
+    .bind(s)
+    .bind(&keys.agb)
+    .bind(&keys.gemeente)
+    .fetch_one(&mut *conn)
+    .await?;
+    loaded.last_declaratie_periode = last
+        .map(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d"))
+        .transpose()
+        .map_err(|e| codec::corrupt_column("declaraties.periode_begin", e))?;
+    Ok(loaded)
+}
+
+/// Applies one change of the message `message_id`, received at `at` (already formatted).
+async fn apply(
+    conn: &mut SqliteConnection,
+    change: &Change,
+    message_id: i64,
+    at: &str,
+) -> Result<(), StoreError> {
+    match change {
+        Change::AddToewijzing(t) => {
+            sqlx::query(
+                "INSERT INTO toewijzingen (message_id, standard, gemeente, agb, bsn, nummer, \
+                 referentie_aanbieder, categorie, code, toewijzingsmoment, ingangsdatum, \
+                 einddatum, reden_wijziging, volume, eenheid, frequentie, budget, received_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+                 $17, $18)",
+            )
+            .bind(message_id)
+            .bind(codec::standard_code(t.standard))
+            .bind(&t.gemeente)
+            .bind(&t.agb)
+            .bind(&t.bsn)
+            .bind(t.nummer)
+            .bind(&t.referentie_aanbieder)
+            .bind(&t.categorie)
+            .bind(&t.code)
+            .bind(moment(t.toewijzingsmoment))
+            .bind(t.ingangsdatum)
+            .bind(t.einddatum)
+            .bind(&t.reden_wijziging)
+            .bind(t.volume)
+            .bind(&t.eenheid)
+            .bind(&t.frequentie)
+            .bind(t.budget)
+            .bind(at)
+            .execute(conn)
+            .await?;
+        }
+        Change::AddLevering(l) => {
+            sqlx::query(
+                "INSERT INTO leveringen (message_id, standard, gemeente, agb, bsn, soort, \
+                 toewijzing_nummer, categorie, code, begindatum, einddatum, reden_beeindiging, \
+                 toewijzing_ingangsdatum, deleted, received_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+            )
+            .bind(message_id)
+            .bind(codec::standard_code(l.standard))
+            .bind(&l.gemeente)
+            .bind(&l.agb)
+            .bind(&l.bsn)
+            .bind(codec::levering_soort_code(l.soort))
+            .bind(l.toewijzing_nummer)
+            .bind(&l.categorie)
+            .bind(&l.code)
+            .bind(l.begindatum)
+            .bind(l.einddatum)
+            .bind(&l.reden_beeindiging)
+            .bind(l.toewijzing_ingangsdatum)
+            .bind(l.deleted)
+            .bind(at)
+            .execute(conn)
+            .await?;
+        }
+        Change::DeleteLevering {
+            standard,
+            gemeente,
+            agb,
+            bsn,
+            soort,
+            toewijzing_nummer,
+            categorie,
+            code,
+            begindatum,
+            einddatum,
+            reden_beeindiging,
+        } => {
+            // The full logical key (IV008); a stop's key includes its end and reason. Nothing
+            // matching is not an error here: TR063 is the rules' to check.
+            sqlx::query(
+                "UPDATE leveringen SET deleted = 1, deleted_by = $1 \
+                 WHERE deleted = 0 AND standard = $2 AND gemeente = $3 AND agb = $4 \
+                 AND bsn = $5 AND soort = $6 \
+                 AND toewijzing_nummer IS $7 AND categorie IS $8 AND code IS $9 \
+                 AND begindatum = $10 \
+                 AND (soort = 'start' OR (einddatum IS $11 AND reden_beeindiging IS $12))",
+            )
+            .bind(message_id)
+            .bind(codec::standard_code(*standard))
+            .bind(gemeente)
+            .bind(agb)
+            .bind(bsn)
+            .bind(codec::levering_soort_code(*soort))
+            .bind(toewijzing_nummer)
+            .bind(categorie)
+            .bind(code)
+            .bind(begindatum)
+            .bind(einddatum)
+            .bind(reden_beeindiging)
+            .execute(conn)
+            .await?;
+        }
+        Change::AddVerzoek(v) => {
+            sqlx::query(
+                "INSERT INTO verzoeken (message_id, standard, gemeente, agb, bsn, referentie, \
+                 soort, status, dagtekening, received_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(message_id)
+            .bind(codec::standard_code(v.standard))
+            .bind(&v.gemeente)
+            .bind(&v.agb)
+            .bind(&v.bsn)
+            .bind(&v.referentie)
+            .bind(codec::verzoek_soort_code(v.soort))
+            .bind(codec::verzoek_status_code(v.status))
+            .bind(v.dagtekening)
+            .bind(at)
+            .execute(conn)
+            .await?;
+        }
+        Change::SetVerzoekStatus {
+            standard,
+            agb,
+            referentie,
+            status,
+        } => {
+            sqlx::query(
+                "UPDATE verzoeken SET status = $1, status_message_id = $2 \
+                 WHERE standard = $3 AND agb = $4 AND referentie = $5",
+            )
+            .bind(codec::verzoek_status_code(*status))
+            .bind(message_id)
+            .bind(codec::standard_code(*standard))
+            .bind(agb)
+            .bind(referentie)
+            .execute(conn)
+            .await?;
+        }
+        Change::AddAntwoord(a) => {
+            sqlx::query(
+                "INSERT INTO antwoorden (message_id, standard, gemeente, agb, referentie, \
+                 verzoek_antwoord, reden_afwijzing, received_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(message_id)
+            .bind(codec::standard_code(a.standard))
+            .bind(&a.gemeente)
+            .bind(&a.agb)
+            .bind(&a.referentie)
+            .bind(&a.verzoek_antwoord)
+            .bind(&a.reden_afwijzing)
+            .bind(at)
+            .execute(conn)
+            .await?;
+        }
+        Change::AddDeclaratie(d) => {
+            sqlx::query(
+                "INSERT INTO declaraties (message_id, standard, gemeente, agb, nummer, \
+                 periode_begin, periode_eind, totaal_ingediend, totaal_toegekend, accepted, \
+                 received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(message_id)
+            .bind(codec::standard_code(d.standard))
+            .bind(&d.gemeente)
+            .bind(&d.agb)
+            .bind(&d.nummer)
+            .bind(d.periode_begin)
+            .bind(d.periode_eind)
+            .bind(d.totaal_ingediend)
+            .bind(d.totaal_toegekend)
+            .bind(d.accepted)
+            .bind(at)
+            .execute(conn)
+            .await?;
+        }
+        Change::AddPrestatie(p) => {
+            sqlx::query(
+                "INSERT INTO prestaties (message_id, standard, gemeente, agb, bsn, \
+                 declaratie_nummer, referentie_nummer, vorig_referentie_nummer, \
+                 toewijzing_nummer, categorie, code, begindatum, einddatum, volume, eenheid, \
+                 tarief, bedrag, status, retour_codes, received_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+                 $17, $18, $19, $20)",
+            )
+            .bind(message_id)
+            .bind(codec::standard_code(p.standard))
+            .bind(&p.gemeente)
+            .bind(&p.agb)
+            .bind(&p.bsn)
+            .bind(&p.declaratie_nummer)
+            .bind(&p.referentie_nummer)
+            .bind(&p.vorig_referentie_nummer)
+            .bind(p.toewijzing_nummer)
+            .bind(&p.categorie)
+            .bind(&p.code)
+            .bind(p.begindatum)
+            .bind(p.einddatum)
+            .bind(p.volume)
+            .bind(&p.eenheid)
+            .bind(p.tarief)
+            .bind(p.bedrag)
+            .bind(codec::prestatie_status_code(p.status))
+            .bind(json(p.retour_codes.clone()))
+            .bind(at)
+            .execute(conn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn store(&self, received: &Received, decide: &Decide<'_>) -> Result<Stored, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let kind = codec::kind_code(received.kind);
+        let earlier = sqlx::query(
+            "SELECT id, content_hash FROM messages \
+             WHERE sender = $1 AND kind = $2 AND identificatie = $3 ORDER BY id",
+        )
+        .bind(&received.sender)
+        .bind(&kind)
+        .bind(&received.identificatie)
+        .fetch_all(&mut *tx)
+        .await?;
+        for row in &earlier {
+            if row.text("content_hash")? == received.content_hash {
+                let message_id = row.int("id")?;
+                let answers = answers_of(&mut tx, message_id).await?;
+                tx.rollback().await?;
+                return Ok(Stored::Duplicate {
+                    message_id,
+                    answers,
+                });
+            }
+        }
+
+        let keys = Keys::new(received);
+        let loaded = load(&mut tx, &keys).await?;
+        let ctx: Context = codec::assemble(&keys, loaded, !earlier.is_empty());
+        let mut outcome = match codec::run_decide(decide, &ctx) {
+            Ok(o) => o,
+            Err(panic) => {
+                // Release the write lock now rather than whenever the pool reuses the connection.
+                let _ = tx.rollback().await;
+                std::panic::resume_unwind(panic);
+            }
+        };
+
+        let at = ts(received.received_at);
+        let message_id: i64 = sqlx::query_scalar(
+            "INSERT INTO messages (kind, sender, receiver, identificatie, dagtekening, \
+             received_at, stored_at, content_hash, raw, verdict, retour_codes) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        )
+        .bind(&kind)
+        .bind(&received.sender)
+        .bind(&received.receiver)
+        .bind(&received.identificatie)
+        .bind(received.dagtekening)
+        .bind(&at)
+        .bind(ts(Utc::now()))
+        .bind(&received.content_hash)
+        .bind(&received.raw)
+        .bind(codec::verdict_code(outcome.verdict))
+        .bind(json(outcome.retour_codes.clone()))
+        .fetch_one(&mut *tx)
+        .await?;
+        for change in &outcome.changes {
+            apply(&mut tx, change, message_id, &at).await?;
+        }
+        let now = ts(Utc::now());
+        for out in &outcome.outgoing {
+            sqlx::query(
+                "INSERT INTO outbox (message_id, kind, routing_key, identificatie, xml, \
+                 created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(message_id)
+            .bind(codec::kind_code(out.kind))
+            .bind(&out.routing_key)
+            .bind(&out.identificatie)
+            .bind(&out.xml)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        codec::stamp(&mut outcome, message_id, received.received_at);
+        Ok(Stored::New {
+            message_id,
+            outcome,
+        })
+    }
+
+    async fn claim_outbox(&self, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {
+        let now = Utc::now();
+        // A timeout too large to subtract means claims never go stale.
+        let stale = TimeDelta::from_std(self.claim_timeout)
+            .ok()
+            .and_then(|d| now.checked_sub_signed(d))
+            .map(ts);
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let rows = sqlx::query(
+            "UPDATE outbox SET claimed_at = $1 WHERE id IN ( \
+                 SELECT id FROM outbox WHERE sent_at IS NULL \
+                 AND (claimed_at IS NULL OR claimed_at <= $2) ORDER BY id LIMIT $3) \
+             RETURNING id, kind, routing_key, identificatie, xml",
+        )
+        .bind(ts(now))
+        .bind(stale)
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let mut out = all(rows, |r| {
+            Ok(OutboxRow {
+                id: r.int("id")?,
+                message: codec::outgoing(r)?,
+            })
+        })?;
+        out.sort_by_key(|r| r.id);
+        Ok(out)
+    }
+
+    async fn mark_sent(&self, ids: &[i64]) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query(
+            "UPDATE outbox SET sent_at = $1 \
+             WHERE id IN (SELECT value FROM json_each($2)) AND sent_at IS NULL",
+        )
+        .bind(ts(Utc::now()))
+        .bind(json(ids.to_vec()))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn counts(&self) -> Result<Counts, StoreError> {
+        let r = sqlx::query(COUNTS).fetch_one(&self.pool).await?;
+        Ok(Counts {
+            messages: r.int("messages")?,
+            toewijzingen: r.int("toewijzingen")?,
+            leveringen: r.int("leveringen")?,
+            verzoeken: r.int("verzoeken")?,
+            antwoorden: r.int("antwoorden")?,
+            declaraties: r.int("declaraties")?,
+            prestaties: r.int("prestaties")?,
+            outbox: r.int("outbox")?,
+            outbox_unsent: r.int("outbox_unsent")?,
+        })
+    }
+}
+
+const COUNTS: &str = "SELECT \
+    (SELECT count(*) FROM messages) AS messages, \
+    (SELECT count(*) FROM toewijzingen) AS toewijzingen, \
+    (SELECT count(*) FROM leveringen) AS leveringen, \
+    (SELECT count(*) FROM verzoeken) AS verzoeken, \
+    (SELECT count(*) FROM antwoorden) AS antwoorden, \
+    (SELECT count(*) FROM declaraties) AS declaraties, \
+    (SELECT count(*) FROM prestaties) AS prestaties, \
+    (SELECT count(*) FROM outbox) AS outbox, \
+    (SELECT count(*) FROM outbox WHERE sent_at IS NULL) AS outbox_unsent";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_times_read_back() {
+        let t = DateTime::parse_from_rfc3339("2025-03-04T05:06:07.123456Z")
+            .map(|t| t.with_timezone(&Utc))
+            .ok();
+        let t = t.expect("valid literal");
+        assert_eq!(ts(t), "2025-03-04T05:06:07.123456Z");
+        let m = NaiveDate::from_ymd_opt(2025, 1, 2)
+            .and_then(|d| d.and_hms_opt(3, 4, 5))
+            .expect("valid literal");
+        assert_eq!(moment(m), "2025-01-02T03:04:05");
+        assert_eq!(
+            NaiveDateTime::parse_from_str(&moment(m), MOMENT).ok(),
+            Some(m)
+        );
+        let f = m + TimeDelta::milliseconds(250);
+        assert_eq!(
+            NaiveDateTime::parse_from_str(&moment(f), MOMENT).ok(),
+            Some(f)
+        );
+    }
+}
