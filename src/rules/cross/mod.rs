@@ -266,7 +266,7 @@ fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {
 /// Gemeente and AGB come from the header per direction ([`partijen`]); the rest per family:
 /// - 301: the client, its ToewijzingNummers (TR332 owners) and the ReferentieAanbieder values it
 ///   honours (TR379);
-/// - 305/307: the client (its allocations and deliveries);
+/// - 305/307: the client (its allocations and deliveries) and the ToewijzingNummers;
 /// - 315: the client (pending requests, TR374) and every ReferentieAanbieder (TR347);
 /// - 317: the client, the referenced ToewijzingNummers and the Verzoek's ReferentieAanbieder;
 /// - 319: its ReferentieAanbieder (requests, earlier answers, honouring 301s);

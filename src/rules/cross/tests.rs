@@ -1023,3 +1023,77 @@ fn order_independence_a_start_before_its_allocation() {
     );
     assert_eq!(mem.process(&again).retour_codes, ["0200", "9415"]);
 }
+
+#[test]
+fn wmo_301_honouring_unknown_requests_gets_a_302() {
+    let h = heen("WMO301");
+    let o = decide(&h.input(d(2026, 6, 20)), &Context::default());
+    assert_eq!(o.verdict, Verdict::Rejected);
+    assert_eq!(o.retour_codes, ["0200", "9379"]);
+    assert_eq!(o.outgoing[0].routing_key, "gemeente.0627.wmo302");
+    let m = answer(&o);
+    let Body::Toewijzing(c) = &m.body else {
+        panic!()
+    };
+    for p in &c.toegewezen_producten.toegewezen_product {
+        assert_eq!(p.retour_codes.as_ref().unwrap().retour_code, ["9379"]);
+    }
+}
+
+#[test]
+fn wmo_vow_and_antwoord_accepted() {
+    let mut t42 = toewijzing(627260042);
+    t42.categorie = Some("02".into());
+    t42.code = Some("02A01".into());
+    t42.einddatum = Some(d(2027, 6, 30));
+    let mut t43 = toewijzing(627260043);
+    t43.categorie = Some("04".into());
+    t43.code = Some("04A01".into());
+    let mut ctx = Context::default();
+    ctx.clients
+        .insert(OTHER_BSN.into(), client_met(vec![t42, t43], vec![]));
+    let h = heen("WMO317");
+    let o = decide(&h.input(d(2026, 9, 11)), &ctx);
+    assert_eq!(o.verdict, Verdict::Accepted, "{:?}", o.retour_codes);
+    assert_same_as_fixture(&answer(&o), "WMO318");
+    assert_eq!(o.outgoing[1].routing_key, "gemeente.0627.wmo317");
+
+    let h = heen("WMO319");
+    let mut ctx = Context::default();
+    ctx.verzoeken.insert(
+        "WZT-VOW-2026-0142".into(),
+        vec![verzoek("WZT-VOW-2026-0142", VerzoekSoort::Vow)],
+    );
+    let o = decide(&h.input(d(2026, 9, 16)), &ctx);
+    assert_eq!(o.verdict, Verdict::Accepted, "{:?}", o.retour_codes);
+    assert_eq!(o.outgoing[0].routing_key, "aanbieder.98081237.wmo319");
+}
+
+#[test]
+fn every_answer_on_every_fixture_is_valid() {
+    // with no stored state most heenberichten are rejected: every retour and 325 the service
+    // writes, accepted or rejected, passes our validator and (iJw) the official XSD
+    let mut answers = 0;
+    for k in MessageKind::all() {
+        let h = heen(&k.to_string());
+        let day = h.msg.header.bericht_identificatie.dagtekening;
+        for (ctx, today) in [
+            (Context::default(), day),
+            (Context::default(), day.pred_opt().unwrap()),
+            (
+                Context {
+                    identificatie_reused: true,
+                    ..Context::default()
+                },
+                day,
+            ),
+        ] {
+            let o = decide(&h.input(today), &ctx);
+            for out in o.outgoing.iter().filter(|o| o.xml != h.text) {
+                assert_valid_answer(out);
+                answers += 1;
+            }
+        }
+    }
+    assert!(answers >= 40, "{answers}");
+}
