@@ -272,7 +272,7 @@ fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {
 /// - 319: its ReferentieAanbieder (requests, earlier answers, honouring 301s);
 /// - 323: every client, every ToewijzingNummer (TR304/TR338), every ReferentieNummer and
 ///   VorigReferentieNummer (TR314, TR323, TR390) and the DeclaratieNummer (TR333);
-/// - 325: its clients, ReferentieNummers and DeclaratieNummer (TR366/TR367/TR376);
+/// - 325: its clients and ReferentieNummers (TR366/TR367) and its DeclaratieNummer (for TR376);
 /// - retours: nothing beyond the parties.
 pub fn context_keys(msg: &Message) -> ContextKeys {
     let (gemeente, agb) = partijen(msg);
@@ -443,7 +443,7 @@ fn route_to(msg: &Message, party: &str) -> String {
 /// Decisions:
 /// - a retour copies the heenbericht's header, so it goes to the header **Afzender** (the party
 ///   that sent the heenbericht); a 325 goes to its **Ontvanger** (the provider);
-/// - no rule beyond TR135 (and, for a 325, the links TR366/TR367/TR376 to the declaration, see
+/// - no rule beyond TR135 (and, for a 325, the links TR366/TR367 to the declaration, see
 ///   [`declaratie_antwoord`]) is checked: the standard has no answer on a retour or on a 325
 ///   (§1.1), so a finding cannot be returned to anyone. A finding is logged in the outcome's
 ///   retour codes and the message is still passed on: holding it back would hide the answer
