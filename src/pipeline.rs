@@ -133,6 +133,7 @@ impl Pipeline {
             today,
             answer_id: &answer_id,
             level2_failed,
+            text,
         };
         let decide = move |ctx: &crate::state::Context| cross::decide(&input, ctx);
         Ok(match self.store.store(&received, &decide).await? {

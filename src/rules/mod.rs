@@ -13,6 +13,9 @@
 //!
 //! The RS restrictions are value-space rules the XSD already enforces (layer 1) and have no
 //! function here.
+//!
+//! Layers 3 and 4 (rules against stored state, the answers and the state changes) are in
+//! [`cross`].
 
 pub mod antwoord;
 pub mod common;

@@ -244,6 +244,39 @@ impl Context {
     }
 }
 
+impl ClientState {
+    /// The current version of allocation `nummer`: the one with the latest
+    /// `toewijzingsmoment` (IV013); on a tie the one received last.
+    pub fn toewijzing(&self, nummer: i64) -> Option<&Toewijzing> {
+        self.toewijzingen
+            .iter()
+            .filter(|t| t.nummer == nummer)
+            .max_by_key(|t| (t.toewijzingsmoment, t.received_at, t.message_id))
+    }
+
+    /// The current version of every allocation of the client, ordered by ToewijzingNummer.
+    pub fn actuele_versies(&self) -> Vec<&Toewijzing> {
+        let mut nummers: Vec<i64> = self.toewijzingen.iter().map(|t| t.nummer).collect();
+        nummers.sort_unstable();
+        nummers.dedup();
+        nummers
+            .into_iter()
+            .filter_map(|n| self.toewijzing(n))
+            .collect()
+    }
+}
+
+impl Prestatie {
+    /// A credit carries the ReferentieNummer of the debit it reverses (CD060).
+    pub fn is_credit(&self) -> bool {
+        self.vorig_referentie_nummer.is_some()
+    }
+
+    pub fn is_goedgekeurd(&self) -> bool {
+        self.status == PrestatieStatus::Goedgekeurd
+    }
+}
+
 /// A state change made by an accepted message; applied by the store in the same transaction
 /// as the message log entry. `message_id` fields are filled in by the store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
