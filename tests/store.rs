@@ -6,133 +6,22 @@
 //! database name), default `postgres://postgres@127.0.0.1:5432`.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
-use futures_util::FutureExt;
 use ijwmo::message::bsn::test_bsn;
 use ijwmo::state::{
     Antwoord, Change, ClientState, Context, ContextKeys, Declaratie, Levering, LeveringSoort,
     Outcome, Outgoing, Owner, Prestatie, PrestatieStatus, Toewijzing, Verdict, Verzoek,
     VerzoekSoort, VerzoekStatus,
 };
-use ijwmo::store::{
-    self, Counts, PgStore, Received, SqliteStore, Store, StoreError, Stored, DEFAULT_CLAIM_TIMEOUT,
-};
+use ijwmo::store::{self, Counts, Received, Store, StoreError, Stored};
 use ijwmo::{MessageKind, Standard};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::future::Future;
-use std::panic::AssertUnwindSafe;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-// ---------------------------------------------------------------------------------------------
-// Harness
-
-/// Where one test's database lives; scenarios open as many stores on it as they need.
-#[derive(Clone, Debug)]
-enum Db {
-    Sqlite(PathBuf),
-    Postgres(String),
-}
-
-impl Db {
-    fn url(&self) -> String {
-        match self {
-            Db::Sqlite(p) => format!("sqlite://{}", p.display()),
-            Db::Postgres(url) => url.clone(),
-        }
-    }
-
-    /// A migrated store with the default claim timeout.
-    async fn open(&self) -> Arc<dyn Store> {
-        self.open_with(DEFAULT_CLAIM_TIMEOUT).await
-    }
-
-    async fn open_with(&self, claim_timeout: Duration) -> Arc<dyn Store> {
-        let store: Arc<dyn Store> = match self {
-            Db::Sqlite(p) => Arc::new(
-                SqliteStore::open(p)
-                    .await
-                    .expect("open sqlite")
-                    .with_claim_timeout(claim_timeout),
-            ),
-            Db::Postgres(url) => Arc::new(
-                PgStore::connect(url)
-                    .await
-                    .expect("connect postgres")
-                    .with_claim_timeout(claim_timeout),
-            ),
-        };
-        store.migrate().await.expect("migrate");
-        store
-    }
-}
-
-async fn on_sqlite<F, Fut>(scenario: F)
-where
-    F: FnOnce(Db) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let dir = tempfile::tempdir().expect("temp dir");
-    scenario(Db::Sqlite(dir.path().join("store.db"))).await;
-}
-
-async fn on_postgres<F, Fut>(scenario: F)
-where
-    F: FnOnce(Db) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let server = std::env::var("IJWMO_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_string());
-    let admin = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(1)
-        .acquire_timeout(Duration::from_secs(3))
-        .connect(&format!("{server}/postgres"))
-        .await;
-    let admin = match admin {
-        Ok(a) => a,
-        Err(e) => {
-            if std::env::var("IJWMO_REQUIRE_SERVICES").as_deref() == Ok("1") {
-                panic!("PostgreSQL required (IJWMO_REQUIRE_SERVICES=1) but unreachable: {e}");
-            }
-            eprintln!("SKIPPED: PostgreSQL unreachable at {server}: {e}");
-            return;
-        }
-    };
-    let name = format!("ijwmo_test_{:016x}", rand::random::<u64>());
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&admin)
-        .await
-        .expect("create test database");
-    let result = AssertUnwindSafe(scenario(Db::Postgres(format!("{server}/{name}"))))
-        .catch_unwind()
-        .await;
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&admin)
-        .await
-        .expect("drop test database");
-    admin.close().await;
-    if let Err(panic) = result {
-        std::panic::resume_unwind(panic);
-    }
-}
-
-/// A test per backend for each scenario: `<scenario>::sqlite` and `<scenario>::postgres`.
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::on_sqlite(super::scenarios::$name).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::on_postgres(super::scenarios::$name).await
-            }
-        }
-    )*};
-}
+mod backends;
+use backends::Db;
 
 on_both!(
     migrate_twice,
