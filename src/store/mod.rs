@@ -96,3 +96,15 @@ pub trait Store: Send + Sync {
 
     async fn counts(&self) -> Result<Counts, StoreError>;
 }
+
+/// Opens (and creates, where the backend does that) the store a URL names: `sqlite://FILE`,
+/// `sqlite::memory:`, `postgres://…`.
+///
+/// Placeholder until the SQLite/PostgreSQL backends land: no backend is compiled in yet.
+pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {
+    // name only the scheme: the URL may carry a password
+    let scheme = url.split(':').next().unwrap_or_default();
+    Err(StoreError::Database(sqlx::Error::Configuration(
+        format!("no backend compiled for store URL scheme '{scheme}'").into(),
+    )))
+}
