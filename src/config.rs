@@ -650,6 +650,12 @@ mod tests {
     }
 
     #[test]
+    fn the_example_file_states_the_defaults() {
+        let text = include_str!("../deploy/ijwmo.example.toml");
+        assert_eq!(Config::from_toml(text).unwrap(), Config::default());
+    }
+
+    #[test]
     fn passwords_are_redacted() {
         assert_eq!(
             redact_url("amqp://guest:guest@127.0.0.1:5672/%2f"),

@@ -15,6 +15,7 @@ use support::stores::{echo_pipeline, eventually, fixture, within, Instrumented};
 use tokio_util::sync::CancellationToken;
 
 fn config(dir: &Path) -> Config {
+    support::stores::init_logs();
     let mut c = Config::default();
     c.spool.dir = dir.to_path_buf();
     c.spool.poll_interval = Duration::from_millis(20);

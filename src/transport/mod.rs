@@ -94,7 +94,10 @@ impl Summary {
 /// The verdict a transport saw, for logs and metrics.
 pub fn verdict_text(handled: &Handled) -> String {
     match handled {
-        Handled::Stored { verdict, .. } => format!("{verdict:?}").to_ascii_lowercase(),
+        Handled::Stored { verdict, .. } => serde_json::to_value(verdict)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_else(|| format!("{verdict:?}")),
         Handled::Duplicate { .. } => "duplicate".into(),
         Handled::Unprocessable { .. } => "unprocessable".into(),
     }
@@ -252,6 +255,17 @@ mod tests {
         assert_eq!(got, [100, 200, 350, 350]);
         b.reset();
         assert_eq!(b.next_delay(), Duration::from_millis(100));
+    }
+
+    #[test]
+    fn verdicts_are_snake_case() {
+        let h = Handled::Stored {
+            message_id: 1,
+            verdict: crate::state::Verdict::PartlyAccepted,
+            retour_codes: vec![],
+            outgoing: 0,
+        };
+        assert_eq!(verdict_text(&h), "partly_accepted");
     }
 
     #[test]

@@ -187,3 +187,14 @@ where
     })
     .await
 }
+
+/// Shows the service's logs when `TEST_LOG` is set (`TEST_LOG=debug cargo test … -- --nocapture`).
+pub fn init_logs() {
+    if let Ok(filter) = std::env::var("TEST_LOG") {
+        let filter = if filter == "1" { "info".into() } else { filter };
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_test_writer()
+            .try_init();
+    }
+}
