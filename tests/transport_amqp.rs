@@ -201,6 +201,24 @@ impl Broker {
         eventually(secs, &format!("a message in {queue}"), || self.get(queue)).await
     }
 
+    /// The first message in `queue` with this `message_id`; others are taken and dropped (the
+    /// rules compiled in may add answers and forwards of their own).
+    async fn wait_message(&self, queue: &str, message_id: &str, secs: u64) -> Delivery {
+        eventually(secs, &format!("{message_id} in {queue}"), || async {
+            let d = self.get(queue).await?;
+            (d.properties.message_id().as_ref().map(|m| m.as_str()) == Some(message_id))
+                .then_some(d)
+        })
+        .await
+    }
+
+    /// The queue the echo answers land in (`gemeente.0513.#`); provider-bound answers the
+    /// compiled-in rules may add (`aanbieder.#`) get a queue too, so nothing is unroutable.
+    async fn answers_queue(&mut self) -> String {
+        self.bind_output("aanbieder.#").await;
+        self.bind_output("gemeente.0513.#").await
+    }
+
     /// Ready messages in a queue (a fresh channel: a failed passive declare closes it).
     async fn count(&self, queue: &str) -> u32 {
         let ch = within(10, "channel", self.conn.create_channel())
@@ -298,7 +316,7 @@ async fn a_message_is_processed_acked_and_its_answer_published_with_its_routing_
     let Some(mut b) = Broker::new("processed").await else {
         return;
     };
-    let out = b.bind_output("gemeente.0513.#").await;
+    let out = b.answers_queue().await;
     let (pipeline, store) = echo_pipeline().await;
     let (cancel, task) = b.start(pipeline);
 
@@ -307,7 +325,7 @@ async fn a_message_is_processed_acked_and_its_answer_published_with_its_routing_
         input_properties("in-1", 1_783_000_000),
     )
     .await;
-    let answer = b.wait_get(&out, 20).await;
+    let answer = b.wait_message(&out, "ECHO-JHG305-00231", 20).await;
     assert_eq!(answer.routing_key.as_str(), "gemeente.0513.jw305");
     let props = &answer.properties;
     assert_eq!(
@@ -339,7 +357,7 @@ async fn unprocessable_input_goes_to_the_dead_letter_queue_with_its_reason() {
     let Some(mut b) = Broker::new("dead").await else {
         return;
     };
-    let out = b.bind_output("gemeente.0513.#").await;
+    let out = b.answers_queue().await;
     let (pipeline, store) = echo_pipeline().await;
     let (cancel, task) = b.start(pipeline);
 
@@ -369,7 +387,7 @@ async fn unprocessable_input_goes_to_the_dead_letter_queue_with_its_reason() {
         input_properties("in-2", 1_783_000_000),
     )
     .await;
-    b.wait_get(&out, 20).await;
+    b.wait_message(&out, "ECHO-JHG305-00231", 20).await;
     stop(cancel, task).await;
     assert_eq!(b.count(&b.cfg.amqp.input_queue).await, 0);
     assert_eq!(b.count(&b.cfg.amqp.dead_letter_queue).await, 0);
@@ -381,7 +399,7 @@ async fn a_store_failure_gets_the_message_redelivered_not_lost() {
     let Some(mut b) = Broker::new("redeliver").await else {
         return;
     };
-    let out = b.bind_output("gemeente.0513.#").await;
+    let out = b.answers_queue().await;
     let (pipeline, store) = echo_pipeline().await;
     store.fail_next(2);
     let (cancel, task) = b.start(pipeline);
@@ -391,7 +409,7 @@ async fn a_store_failure_gets_the_message_redelivered_not_lost() {
         input_properties("in-1", 1_783_000_000),
     )
     .await;
-    let answer = b.wait_get(&out, 30).await;
+    let answer = b.wait_message(&out, "ECHO-JHG305-00231", 30).await;
     assert_eq!(answer.routing_key.as_str(), "gemeente.0513.jw305");
     assert_eq!(store.attempts(), 3, "two failures, then stored");
     stop(cancel, task).await;
@@ -405,7 +423,7 @@ async fn a_redelivered_message_is_acked_and_its_answers_published_again() {
     let Some(mut b) = Broker::new("duplicate").await else {
         return;
     };
-    let out = b.bind_output("gemeente.0513.#").await;
+    let out = b.answers_queue().await;
     let (pipeline, store) = echo_pipeline().await;
     let (cancel, task) = b.start(pipeline);
 
@@ -414,13 +432,13 @@ async fn a_redelivered_message_is_acked_and_its_answers_published_again() {
         input_properties("in-1", 1_783_000_000),
     )
     .await;
-    let first = b.wait_get(&out, 20).await;
+    let first = b.wait_message(&out, "ECHO-JHG305-00231", 20).await;
     b.publish_input(
         &fixture("JW305.xml"),
         input_properties("in-1", 1_783_000_000),
     )
     .await;
-    let again = b.wait_get(&out, 20).await;
+    let again = b.wait_message(&out, "ECHO-JHG305-00231", 20).await;
     assert_eq!(again.properties.message_id(), first.properties.message_id());
     stop(cancel, task).await;
     assert_eq!(b.count(&b.cfg.amqp.input_queue).await, 0);
@@ -432,7 +450,7 @@ async fn unroutable_or_refused_publishes_leave_their_rows_unsent() {
     let Some(mut b) = Broker::new("confirms").await else {
         return;
     };
-    let ok = b.bind_output("gemeente.0513.#").await;
+    let ok = b.answers_queue().await;
     // a queue that refuses everything: publishes routed to it are nacked
     let mut full = FieldTable::default();
     full.insert("x-max-length".into(), AMQPValue::LongLongInt(0));
@@ -498,12 +516,37 @@ async fn unroutable_or_refused_publishes_leave_their_rows_unsent() {
         !publisher.broken().is_cancelled(),
         "a return or nack is no channel failure"
     );
-    let got = b.wait_get(&ok, 10).await;
-    assert_eq!(
-        got.properties.message_id().as_ref().map(|s| s.as_str()),
-        Some("0513-JHG305-00231")
-    );
+    b.wait_message(&ok, "0513-JHG305-00231", 10).await;
     let _ = conn.close(200, "done".into()).await;
+}
+
+#[tokio::test]
+async fn deliveries_are_processed_concurrently_up_to_the_prefetch() {
+    let Some(mut b) = Broker::new("concurrent").await else {
+        return;
+    };
+    let out = b.answers_queue().await;
+    let (pipeline, store) = echo_pipeline().await;
+    store.set_delay(Some(Duration::from_millis(500)));
+    let (cancel, task) = b.start(pipeline);
+    for n in 0..8 {
+        let id = format!("JHG305-1000{n}");
+        let bytes = fixture_with_id("JW305.xml", "JHG305-00231", &id);
+        b.publish_input(&bytes, input_properties(&id, 1_783_000_000))
+            .await;
+    }
+    for n in 0..8 {
+        b.wait_message(&out, &format!("ECHO-JHG305-1000{n}"), 30)
+            .await;
+    }
+    assert_eq!(
+        store.max_in_flight(),
+        usize::from(b.cfg.amqp.prefetch),
+        "as many at once as the prefetch allows, no more"
+    );
+    stop(cancel, task).await;
+    assert_eq!(b.count(&b.cfg.amqp.input_queue).await, 0);
+    assert_eq!(store.counts().await.unwrap().messages, 8);
 }
 
 #[tokio::test]
@@ -511,7 +554,7 @@ async fn shutdown_finishes_in_flight_work_and_flushes_the_outbox() {
     let Some(mut b) = Broker::new("shutdown").await else {
         return;
     };
-    let out = b.bind_output("gemeente.0513.#").await;
+    let out = b.answers_queue().await;
     let (pipeline, store) = echo_pipeline().await;
     store.set_delay(Some(Duration::from_secs(2)));
     let (cancel, task) = b.start(pipeline);
@@ -533,8 +576,12 @@ async fn shutdown_finishes_in_flight_work_and_flushes_the_outbox() {
         0,
         "acked before closing"
     );
-    let answer = b.get(&out).await.expect("outbox flushed at shutdown");
-    assert_eq!(answer.routing_key.as_str(), "gemeente.0513.jw305");
+    let answer = b.wait_message(&out, "ECHO-JHG305-00231", 5).await;
+    assert_eq!(
+        answer.routing_key.as_str(),
+        "gemeente.0513.jw305",
+        "flushed at shutdown"
+    );
     assert_eq!(store.counts().await.unwrap().outbox_unsent, 0);
 }
 
@@ -543,7 +590,7 @@ async fn the_service_reconnects_after_the_broker_closed_its_connection() {
     let Some(mut b) = Broker::new("reconnect").await else {
         return;
     };
-    let out = b.bind_output("gemeente.0513.#").await;
+    let out = b.answers_queue().await;
     let (pipeline, _store) = echo_pipeline().await;
     let (cancel, task) = b.start(pipeline);
     b.publish_input(
@@ -551,7 +598,7 @@ async fn the_service_reconnects_after_the_broker_closed_its_connection() {
         input_properties("in-1", 1_783_000_000),
     )
     .await;
-    b.wait_get(&out, 20).await;
+    b.wait_message(&out, "ECHO-JHG305-00231", 20).await;
 
     let name = b.cfg.amqp.connection_name.clone();
     let closed = within(
@@ -569,11 +616,7 @@ async fn the_service_reconnects_after_the_broker_closed_its_connection() {
     let second = fixture_with_id("JW305.xml", "JHG305-00231", "JHG305-00232");
     b.publish_input(&second, input_properties("in-2", 1_783_000_000))
         .await;
-    let answer = b.wait_get(&out, 60).await;
-    assert_eq!(
-        answer.properties.message_id().as_ref().map(|s| s.as_str()),
-        Some("ECHO-JHG305-00232")
-    );
+    b.wait_message(&out, "ECHO-JHG305-00232", 60).await;
     stop(cancel, task).await;
     assert_eq!(b.count(&b.cfg.amqp.input_queue).await, 0);
 }

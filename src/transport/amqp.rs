@@ -734,15 +734,26 @@ impl Session {
         let cfg = &config.amqp;
         let cancel = worker.cancel.clone();
         let mut events = self.connection.events_listener();
-        let mut consumer = self
-            .consume
-            .basic_consume(
-                cfg.input_queue.as_str().into(),
-                "".into(),
-                BasicConsumeOptions::default(),
-                FieldTable::default(),
-            )
-            .await?;
+        let consuming = self.consume.basic_consume(
+            cfg.input_queue.as_str().into(),
+            "".into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        );
+        let mut consumer = match timeout(cfg.publish_timeout, consuming).await {
+            Ok(Ok(c)) => c,
+            failed => {
+                let _ = timeout(
+                    Duration::from_secs(1),
+                    self.connection.close(200, "reconnecting".into()),
+                )
+                .await;
+                return Err(match failed {
+                    Ok(Err(e)) => e.into(),
+                    _ => AmqpError::Timeout("basic.consume"),
+                });
+            }
+        };
         let outbox = OutboxPublisher::new(
             worker.pipeline.store().clone(),
             self.publisher.clone(),

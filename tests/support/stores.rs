@@ -38,6 +38,8 @@ pub struct Instrumented {
     inner: Arc<dyn Store>,
     fail_next: AtomicUsize,
     attempts: AtomicUsize,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
     delay: Mutex<Option<Duration>>,
     extra: Option<Box<Extra>>,
     seen: Mutex<Vec<Seen>>,
@@ -49,6 +51,8 @@ impl Instrumented {
             inner,
             fail_next: AtomicUsize::new(0),
             attempts: AtomicUsize::new(0),
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: AtomicUsize::new(0),
             delay: Mutex::new(None),
             extra: None,
             seen: Mutex::new(Vec::new()),
@@ -79,6 +83,11 @@ impl Instrumented {
         self.attempts.load(Ordering::SeqCst)
     }
 
+    /// The most `store` calls that were running at the same time.
+    pub fn max_in_flight(&self) -> usize {
+        self.max_in_flight.load(Ordering::SeqCst)
+    }
+
     pub fn seen(&self) -> Vec<Seen> {
         self.seen.lock().unwrap().clone()
     }
@@ -103,6 +112,32 @@ impl Store for Instrumented {
 
     async fn store(&self, received: &Received, decide: &Decide<'_>) -> Result<Stored, StoreError> {
         self.attempts.fetch_add(1, Ordering::SeqCst);
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        let result = self.store_inner(received, decide).await;
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        result
+    }
+
+    async fn claim_outbox(&self, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {
+        self.inner.claim_outbox(limit).await
+    }
+
+    async fn mark_sent(&self, ids: &[i64]) -> Result<(), StoreError> {
+        self.inner.mark_sent(ids).await
+    }
+
+    async fn counts(&self) -> Result<Counts, StoreError> {
+        self.inner.counts().await
+    }
+}
+
+impl Instrumented {
+    async fn store_inner(
+        &self,
+        received: &Received,
+        decide: &Decide<'_>,
+    ) -> Result<Stored, StoreError> {
         let failing = self
             .fail_next
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
@@ -130,18 +165,6 @@ impl Store for Instrumented {
             });
         }
         Ok(stored)
-    }
-
-    async fn claim_outbox(&self, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {
-        self.inner.claim_outbox(limit).await
-    }
-
-    async fn mark_sent(&self, ids: &[i64]) -> Result<(), StoreError> {
-        self.inner.mark_sent(ids).await
-    }
-
-    async fn counts(&self) -> Result<Counts, StoreError> {
-        self.inner.counts().await
     }
 }
 
