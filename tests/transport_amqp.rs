@@ -395,6 +395,33 @@ async fn unprocessable_input_goes_to_the_dead_letter_queue_with_its_reason() {
 }
 
 #[tokio::test]
+async fn input_that_crashes_processing_is_dead_lettered_and_the_service_goes_on() {
+    let Some(mut b) = Broker::new("panic").await else {
+        return;
+    };
+    let out = b.answers_queue().await;
+    let (pipeline, store) = echo_pipeline().await;
+    store.panic_next(1);
+    let (cancel, task) = b.start(pipeline);
+    b.publish_input(
+        &fixture("JW305.xml"),
+        input_properties("in-1", 1_783_000_000),
+    )
+    .await;
+    let dead = b.wait_get(&b.cfg.amqp.dead_letter_queue, 20).await;
+    assert_eq!(
+        header(&dead, amqp::HEADER_RULE).as_deref(),
+        Some("internal.panic")
+    );
+    let second = fixture_with_id("JW305.xml", "JHG305-00231", "JHG305-00232");
+    b.publish_input(&second, input_properties("in-2", 1_783_000_000))
+        .await;
+    b.wait_message(&out, "ECHO-JHG305-00232", 20).await;
+    stop(cancel, task).await;
+    assert_eq!(b.count(&b.cfg.amqp.input_queue).await, 0);
+}
+
+#[tokio::test]
 async fn a_store_failure_gets_the_message_redelivered_not_lost() {
     let Some(mut b) = Broker::new("redeliver").await else {
         return;

@@ -172,6 +172,20 @@ async fn unprocessable_input_is_rejected_with_its_reason_and_intake_goes_on() {
 }
 
 #[tokio::test]
+async fn input_that_crashes_processing_is_rejected_not_retried_forever() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path());
+    let (pipeline, store) = echo_pipeline().await;
+    store.panic_next(1);
+    let mut spool = Spool::new(pipeline, &cfg).unwrap();
+    let folders = spool.folders().clone();
+    drop_in(&folders.inbox, "a.xml", &fixture("JW305.xml"), None);
+    assert_eq!(two_scans(&mut spool).await.rejected, 1);
+    let reason = std::fs::read_to_string(folders.rejected.join("a.xml.reason.txt")).unwrap();
+    assert!(reason.starts_with("internal.panic"), "{reason}");
+}
+
+#[tokio::test]
 async fn oversize_input_is_rejected_as_op179() {
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = config(dir.path());

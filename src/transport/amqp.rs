@@ -47,7 +47,7 @@
 //! all within `shutdown_grace`. Anything still unacked is requeued by the broker.
 
 use super::outbox::{OutboxPublisher, Sink, SinkError};
-use super::{log_outcome, too_large, Backoff, Summary};
+use super::{handle_guarded, log_outcome, too_large, Backoff, Summary};
 use crate::config::{AmqpConfig, Config};
 use crate::finding::Finding;
 use crate::pipeline::{Handled, Incoming, Pipeline};
@@ -548,7 +548,7 @@ impl Worker {
         let result = if incoming.bytes.len() > self.max_message_size {
             Ok(too_large(incoming.bytes.len(), self.max_message_size))
         } else {
-            self.pipeline.handle(&incoming).await
+            handle_guarded(&self.pipeline, &incoming).await
         };
         log_outcome(&origin, &summary, &result);
         if delivery.redelivered {

@@ -12,7 +12,8 @@ pub mod spool;
 
 use crate::finding::Finding;
 use crate::message::kind::MessageKind;
-use crate::pipeline::{Handled, PipelineError};
+use crate::pipeline::{Handled, Incoming, Pipeline, PipelineError};
+use futures_util::FutureExt;
 use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
 use quick_xml::NsReader;
@@ -100,6 +101,36 @@ pub fn verdict_text(handled: &Handled) -> String {
             .unwrap_or_else(|| format!("{verdict:?}")),
         Handled::Duplicate { .. } => "duplicate".into(),
         Handled::Unprocessable { .. } => "unprocessable".into(),
+    }
+}
+
+/// Runs the pipeline on one message; a panic inside it (a bug) makes the message
+/// unprocessable (rule `internal.panic`) instead of taking the transport down, so a message
+/// that crashes the service is kept aside rather than retried forever.
+pub async fn handle_guarded(
+    pipeline: &Pipeline,
+    incoming: &Incoming,
+) -> Result<Handled, PipelineError> {
+    match std::panic::AssertUnwindSafe(pipeline.handle(incoming))
+        .catch_unwind()
+        .await
+    {
+        Ok(result) => result,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown".into());
+            tracing::error!(origin = %incoming.origin, "internal error while processing a message");
+            let message = format!("processing failed with an internal error: {what}");
+            let mut f = Finding::schema("internal.panic", "/", message.clone());
+            (f.line, f.column) = (1, 1);
+            Ok(Handled::Unprocessable {
+                reason: format!("internal.panic at 1:1 /: {message}"),
+                findings: vec![f],
+            })
+        }
     }
 }
 

@@ -22,7 +22,7 @@
 //! One service instance per spool folder.
 
 use super::outbox::{OutboxPublisher, Sink, SinkError};
-use super::{log_outcome, reason_text, too_large, Backoff, Summary};
+use super::{handle_guarded, log_outcome, reason_text, too_large, Backoff, Summary};
 use crate::config::Config;
 use crate::pipeline::{Handled, Incoming, Pipeline, PipelineError};
 use crate::state::Outgoing;
@@ -217,7 +217,7 @@ impl Spool {
                 received_at,
                 origin: origin.clone(),
             };
-            (summary, self.pipeline.handle(&incoming).await)
+            (summary, handle_guarded(&self.pipeline, &incoming).await)
         };
         log_outcome(&origin, &summary, &result);
         let handled = match result {
@@ -311,7 +311,19 @@ pub async fn serve(
         let token = publisher_cancel.clone();
         tokio::spawn(async move { publisher.run(token).await })
     };
-    cancel.cancelled().await;
+    let mut intake = intake;
+    tokio::select! {
+        _ = cancel.cancelled() => {}
+        // the intake only returns on cancel; anything else is a bug worth stopping for
+        r = &mut intake => {
+            publisher_cancel.cancel();
+            let _ = publishing.await;
+            return match r {
+                Ok(r) => r,
+                Err(join) => Err(io::Error::other(join)),
+            };
+        }
+    }
     let grace = config.shutdown_grace;
     let deadline = tokio::time::Instant::now() + grace;
     let intake_result = match tokio::time::timeout_at(deadline, intake).await {

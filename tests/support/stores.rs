@@ -37,6 +37,7 @@ type Extra = dyn Fn(&Received) -> Vec<Outgoing> + Send + Sync;
 pub struct Instrumented {
     inner: Arc<dyn Store>,
     fail_next: AtomicUsize,
+    panic_next: AtomicUsize,
     attempts: AtomicUsize,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
@@ -50,6 +51,7 @@ impl Instrumented {
         Instrumented {
             inner,
             fail_next: AtomicUsize::new(0),
+            panic_next: AtomicUsize::new(0),
             attempts: AtomicUsize::new(0),
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
@@ -71,6 +73,11 @@ impl Instrumented {
     /// The next `n` calls of `store` fail as if the database were unreachable.
     pub fn fail_next(&self, n: usize) {
         self.fail_next.store(n, Ordering::SeqCst);
+    }
+
+    /// The next `n` calls of `store` panic (a bug in the store or the rules).
+    pub fn panic_next(&self, n: usize) {
+        self.panic_next.store(n, Ordering::SeqCst);
     }
 
     /// Every `store` call waits this long before storing.
@@ -138,6 +145,13 @@ impl Instrumented {
         received: &Received,
         decide: &Decide<'_>,
     ) -> Result<Stored, StoreError> {
+        let panicking = self
+            .panic_next
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        if panicking {
+            panic!("injected panic");
+        }
         let failing = self
             .fail_next
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
