@@ -57,7 +57,7 @@ fn init_tracing(log: &LogConfig) -> anyhow::Result<()> {
 async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
-        transport = ?config.transport,
+        transport = format!("{:?}", config.transport).to_lowercase(),
         store = %ijwmo::config::redact_url(&config.store.url),
         "starting"
     );
