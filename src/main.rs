@@ -17,6 +17,9 @@ struct Cli {
 enum Command {
     /// Validate message files (layer 1: schema, layer 2: rules within one message).
     Validate(cli::validate::Args),
+    /// Run the service: consume messages (spool folder or RabbitMQ), judge and store them,
+    /// publish answers and forwards, until SIGTERM/SIGINT.
+    Serve(Box<cli::serve::Args>),
 }
 
 fn main() -> ExitCode {
@@ -33,6 +36,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Validate(args) => cli::validate::run(args),
+        Command::Serve(args) => cli::serve::run(*args),
     };
     match result {
         Ok(code) => code,
