@@ -20,6 +20,8 @@ enum Command {
     /// Run the service: consume messages (spool folder or RabbitMQ), judge and store them,
     /// publish answers and forwards, until SIGTERM/SIGINT.
     Serve(Box<cli::serve::Args>),
+    /// Create or upgrade the database schema of the configured store.
+    Migrate(Box<cli::migrate::Args>),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +39,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Validate(args) => cli::validate::run(args),
         Command::Serve(args) => cli::serve::run(*args),
+        Command::Migrate(args) => cli::migrate::run(*args),
     };
     match result {
         Ok(code) => code,
