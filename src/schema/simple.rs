@@ -219,7 +219,8 @@ fn split_zone(s: &str) -> Result<&str, &'static str> {
     if let Some(rest) = s.strip_suffix('Z') {
         return Ok(rest);
     }
-    if s.len() > 6 {
+    // a zone is ASCII; a multi-byte character across the split means there is none
+    if s.len() > 6 && s.is_char_boundary(s.len() - 6) {
         let (head, zone) = s.split_at(s.len() - 6);
         let z = zone.as_bytes();
         if (z[0] == b'+' || z[0] == b'-') && z[3] == b':' {
@@ -429,6 +430,12 @@ mod tests {
         assert_eq!(s.check("2026-04-01Z").unwrap_err().facet, "pattern");
         assert_eq!(s.check("2026-04-01+01:00").unwrap_err().facet, "pattern");
         assert_eq!(s.check("0000-01-01").unwrap_err().facet, "date");
+        // no panic when a multi-byte character straddles the place of a zone
+        assert_eq!(s.check("2026-01-0€12345").unwrap_err().facet, "date");
+        assert_eq!(
+            t(Base::Time).check("12:00:0€12345").unwrap_err().facet,
+            "time"
+        );
     }
 
     #[test]
