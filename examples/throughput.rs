@@ -3,10 +3,11 @@
 //!
 //! ```text
 //! cargo run --release --example throughput -- write DIR [COUNT]   # writes the JW323 corpus
-//! cargo run --release --example throughput -- MODE DIR [ROUNDS]   # MODE: layer1 | full
+//! cargo run --release --example throughput -- MODE DIR [ROUNDS]   # MODE: layer1 | full | tree
 //! ```
 //!
-//! `layer1` runs intake and the schema engine only; `full` runs [`Validator::validate`].
+//! `layer1` runs the schema engine only; `full` runs [`Validator::validate`] without keeping the
+//! tree (as the CLI does); `tree` runs it with the tree (the default, as the pipeline does).
 
 use ijwmo::corpus::jw323_declarations;
 use ijwmo::schema::engine;
@@ -23,12 +24,14 @@ fn main() {
             let count = arg(2).map_or(10_000, |n| n.parse().expect("COUNT"));
             write(Path::new(dir), count);
         }
-        (Some(mode @ ("layer1" | "full")), Some(dir)) => {
+        (Some(mode @ ("layer1" | "full" | "tree")), Some(dir)) => {
             let rounds = arg(2).map_or(1, |n| n.parse().expect("ROUNDS"));
             run(mode, Path::new(dir), rounds);
         }
         _ => {
-            eprintln!("usage: throughput write DIR [COUNT] | throughput layer1|full DIR [ROUNDS]");
+            eprintln!(
+                "usage: throughput write DIR [COUNT] | throughput layer1|full|tree DIR [ROUNDS]"
+            );
             std::process::exit(2);
         }
     }
@@ -54,7 +57,7 @@ fn run(mode: &str, dir: &Path, rounds: usize) {
         .collect();
     let bytes: usize = files.iter().map(Vec::len).sum();
     let set = SchemaSet::embedded();
-    let v = Validator::new(set);
+    let v = Validator::new(set).keep_tree(mode == "tree");
     let start = Instant::now();
     let mut ok = 0;
     for _ in 0..rounds {
@@ -79,7 +82,9 @@ fn measured(mode: &str, v: &Validator, files: &[Vec<u8>]) -> usize {
             .iter()
             .filter(|f| {
                 let text = std::str::from_utf8(f).expect("UTF-8");
-                engine::check(v.schemas, text, v.limits).findings.is_empty()
+                engine::check_doc(v.schemas, text, v.limits)
+                    .findings
+                    .is_empty()
             })
             .count()
     } else {
