@@ -16,12 +16,23 @@ pub struct Doc<'a> {
     complete: bool,
 }
 
+/// An element name as written (`jw323:Client`), borrowed from the text where possible.
+#[derive(Debug, Clone)]
+pub struct Name<'a> {
+    pub qname: Cow<'a, str>,
+    /// Where the local name starts in `qname`.
+    pub local_at: usize,
+}
+
+impl Name<'_> {
+    pub fn local(&self) -> &str {
+        &self.qname[self.local_at..]
+    }
+}
+
 #[derive(Debug)]
 struct Node<'a> {
-    /// The qualified name as written (`jw323:Client`).
-    qname: Cow<'a, str>,
-    /// Where the local name starts in `qname`.
-    local_at: usize,
+    name: Name<'a>,
     basis: bool,
     /// Byte offset of the start tag.
     offset: usize,
@@ -31,9 +42,9 @@ struct Node<'a> {
     text: Option<Cow<'a, str>>,
 }
 
-impl<'a> Node<'a> {
+impl Node<'_> {
     fn local(&self) -> &str {
-        &self.qname[self.local_at..]
+        self.name.local()
     }
 }
 
@@ -47,11 +58,9 @@ impl<'a> Doc<'a> {
     }
 
     /// Records a start tag; returns the id to [`close`](Self::close) it with.
-    pub fn open(&mut self, qname: Cow<'a, str>, basis: bool, offset: usize) -> usize {
-        let local_at = crate::schema::engine::local_start(&qname);
+    pub fn open(&mut self, name: Name<'a>, basis: bool, offset: usize) -> usize {
         self.nodes.push(Node {
-            qname,
-            local_at,
+            name,
             basis,
             offset,
             end: 0,
@@ -189,7 +198,7 @@ impl<'de> Deserializer<'de> for Elem<'_, '_> {
             (Some(text), _) => v.visit_str(text),
             // quick-xml: a tag where text was expected
             (None, Some(child)) => Err(DeError::UnexpectedStart(
-                self.doc.nodes[child].qname.as_bytes().to_vec(),
+                self.doc.nodes[child].name.qname.as_bytes().to_vec(),
             )),
             (None, None) => v.visit_str(""),
         }
@@ -300,7 +309,7 @@ impl<'de> Deserializer<'de> for Field<'_, '_, '_> {
         let nodes = &self.map.doc.nodes;
         let first = self.map.next;
         let mut end = first;
-        while end < self.map.end && nodes[end].qname == nodes[first].qname {
+        while end < self.map.end && nodes[end].name.qname == nodes[first].name.qname {
             end = nodes[end].end;
         }
         self.map.next = end;

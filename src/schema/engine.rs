@@ -5,11 +5,11 @@
 use super::def::{Content, MessageDef};
 use super::SchemaSet;
 use crate::finding::Finding;
-use crate::message::doc::Doc;
+use crate::message::doc::{Doc, Name};
 use crate::message::kind::MessageKind;
 use crate::message::tree::Element;
 use quick_xml::events::{BytesText, Event};
-use quick_xml::name::ResolveResult;
+use quick_xml::name::{LocalName, ResolveResult};
 use quick_xml::NsReader;
 use std::borrow::Cow;
 
@@ -74,8 +74,8 @@ struct Frame<'a> {
     /// Sequence state: index into the declaration's children, and how often it matched.
     pos: usize,
     count: u32,
-    /// Local name as written, and the `[n]` it shows in paths (matched in order and may repeat).
-    name: Cow<'a, str>,
+    /// Name as written, and the `[n]` it shows in paths (matched in order and may repeat).
+    name: Name<'a>,
     index: Option<u32>,
     offset: usize,
     /// Where the element is recorded in the document (matched elements only).
@@ -104,7 +104,7 @@ impl<'a, 'd> Run<'a, 'd> {
         let mut p = String::new();
         for f in &self.stack {
             p.push('/');
-            p.push_str(&f.name);
+            p.push_str(f.name.local());
             if let Some(i) = f.index {
                 p.push_str(&format!("[{i}]"));
             }
@@ -136,7 +136,7 @@ impl<'a, 'd> Run<'a, 'd> {
     }
 
     /// Opens an element; matched ones are recorded in the document.
-    fn push(&mut self, def: Option<usize>, qname: Cow<'a, str>, index: Option<u32>, at: usize) {
+    fn push(&mut self, def: Option<usize>, name: Name<'a>, index: Option<u32>, at: usize) {
         let (holds, basis) = match def.map(|d| self.def.expect("root opened").element(d)) {
             Some(el) => match el.content {
                 Content::Simple(_) => (Holds::Text, el.basis),
@@ -144,8 +144,7 @@ impl<'a, 'd> Run<'a, 'd> {
             },
             None => (Holds::Nothing, false),
         };
-        let name = local_name(&qname);
-        let node = def.map(|_| self.out.doc.open(qname, basis, at));
+        let node = def.map(|_| self.out.doc.open(name.clone(), basis, at));
         self.stack.push(Frame {
             def,
             holds,
@@ -160,20 +159,6 @@ impl<'a, 'd> Run<'a, 'd> {
             pending: Vec::new(),
         });
     }
-}
-
-/// The local part of a qualified name, borrowing where the name does.
-fn local_name<'a>(qname: &Cow<'a, str>) -> Cow<'a, str> {
-    let at = local_start(qname);
-    match qname {
-        Cow::Borrowed(q) => Cow::Borrowed(&q[at..]),
-        Cow::Owned(q) => Cow::Owned(q[at..].to_string()),
-    }
-}
-
-/// Where the local part of a qualified name starts (after the first colon).
-pub(crate) fn local_start(qname: &str) -> usize {
-    qname.bytes().position(|b| b == b':').map_or(0, |i| i + 1)
 }
 
 /// Checks one document (already known to be UTF-8 without BOM) against the definitions.
@@ -221,7 +206,7 @@ pub fn check_doc<'a>(set: &SchemaSet, text: &'a str, limits: Limits) -> Checked<
             }
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let empty = matches!(event, Event::Empty(_));
-                let qname = name_in(text, before, e.name().into_inner());
+                let name = name_in(text, before, e.name().into_inner(), e.local_name());
                 let ns_uri: Option<&[u8]> = match ns {
                     ResolveResult::Bound(n) => Some(n.into_inner()),
                     ResolveResult::Unbound => None,
@@ -236,9 +221,9 @@ pub fn check_doc<'a>(set: &SchemaSet, text: &'a str, limits: Limits) -> Checked<
                     }
                 };
                 if run.stack.is_empty() {
-                    open_root(&mut run, set, qname, ns_uri, before);
+                    open_root(&mut run, set, name, ns_uri, before);
                 } else {
-                    open_child(&mut run, qname, ns_uri, before);
+                    open_child(&mut run, name, ns_uri, before);
                 }
                 if run.stop {
                     break;
@@ -375,13 +360,15 @@ enum Eols {
     Normalised,
 }
 
-/// The qualified name of the start tag at `at`, borrowed from the text: the reader's position
-/// before a start tag is its `<`. (A copy should that ever not hold.)
-fn name_in<'a>(text: &'a str, at: usize, name: &[u8]) -> Cow<'a, str> {
-    match text.get(at + 1..at + 1 + name.len()) {
-        Some(s) if s.as_bytes() == name => Cow::Borrowed(s),
-        _ => Cow::Owned(String::from_utf8_lossy(name).into_owned()),
-    }
+/// The name of the start tag at `at`, borrowed from the text: the reader's position before a
+/// start tag is its `<`, and the name follows. (A copy should that ever not hold.)
+fn name_in<'a>(text: &'a str, at: usize, qname: &[u8], local: LocalName) -> Name<'a> {
+    let qname = match text.get(at + 1..at + 1 + qname.len()) {
+        Some(s) if std::ptr::eq(s.as_bytes(), qname) => Cow::Borrowed(s),
+        _ => Cow::Owned(String::from_utf8_lossy(qname).into_owned()),
+    };
+    let local_at = qname.len() - local.as_ref().len();
+    Name { qname, local_at }
 }
 
 fn is_xml_char(c: char) -> bool {
@@ -444,12 +431,12 @@ fn check_attributes(
 fn open_root<'a, 'd>(
     run: &mut Run<'a, 'd>,
     set: &'d SchemaSet,
-    qname: Cow<'a, str>,
+    name: Name<'a>,
     ns: Option<&[u8]>,
     at: usize,
 ) {
     // the root is refused before a frame exists, so these findings name their path themselves
-    let local = local_name(&qname);
+    let local = name.local();
     let path = format!("/{local}");
     let refuse = |run: &mut Run, rule: &str, message: String| {
         run.out
@@ -488,18 +475,18 @@ fn open_root<'a, 'd>(
         return;
     }
     run.def = Some(def);
-    run.push(Some(def.root()), qname, None, at);
+    run.push(Some(def.root()), name, None, at);
 }
 
-fn open_child<'a>(run: &mut Run<'a, '_>, qname: Cow<'a, str>, ns: Option<&[u8]>, at: usize) {
+fn open_child<'a>(run: &mut Run<'a, '_>, name: Name<'a>, ns: Option<&[u8]>, at: usize) {
     let def = run.def.expect("root opened");
     let parent = run.stack.last_mut().expect("inside root");
     let Some(pid) = parent.def else {
         // inside a subtree that is already reported: ignore its content
-        run.push(None, qname, None, at);
+        run.push(None, name, None, at);
         return;
     };
-    let local = local_name(&qname);
+    let local = name.local();
     let children = match &def.element(pid).content {
         Content::Simple(t) => {
             let msg = format!(
@@ -507,7 +494,7 @@ fn open_child<'a>(run: &mut Run<'a, '_>, qname: Cow<'a, str>, ns: Option<&[u8]>,
                 def.element(pid).name,
                 t.name
             );
-            run.push(None, qname, None, at);
+            run.push(None, name.clone(), None, at);
             let path = run.path();
             run.report(Finding::schema("schema.unexpected", path, msg), at);
             return;
@@ -515,7 +502,7 @@ fn open_child<'a>(run: &mut Run<'a, '_>, qname: Cow<'a, str>, ns: Option<&[u8]>,
         Content::Complex(children) => children,
     };
     let parent_name = &def.element(pid).name;
-    let (frame_def, index, finding) = match match_sequence(parent, def, children, &local, at) {
+    let (frame_def, index, finding) = match match_sequence(parent, def, children, local, at) {
         Match::Ok { child, index } => {
             let index = (def.element(child).max > 1).then_some(index);
             (Some(child), index, None)
@@ -548,7 +535,7 @@ fn open_child<'a>(run: &mut Run<'a, '_>, qname: Cow<'a, str>, ns: Option<&[u8]>,
             (None, None, Some(("schema.unexpected", msg)))
         }
     };
-    run.push(frame_def, qname, index, at);
+    run.push(frame_def, name.clone(), index, at);
     if let Some((rule, msg)) = finding {
         let path = run.path();
         run.report(Finding::schema(rule, path, msg), at);
