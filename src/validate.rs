@@ -2,7 +2,9 @@
 //! every finding placed at its line and column.
 
 use crate::finding::Finding;
+use crate::message::doc::Doc;
 use crate::message::kind::MessageKind;
+use crate::message::model;
 use crate::message::tree::Element;
 use crate::schema::engine::{self, Limits};
 use crate::schema::{MessageDef, SchemaSet};
@@ -16,7 +18,8 @@ pub const MAX_MESSAGE_BYTES: usize = 25 * 1024 * 1024;
 pub struct Report {
     pub kind: Option<MessageKind>,
     pub findings: Vec<Finding>,
-    /// The element tree, present when the document passed layer 1 (it may still break rules).
+    /// The element tree, present when the document passed layer 1 (it may still break rules)
+    /// and the validator keeps trees (the default).
     pub tree: Option<Element>,
 }
 
@@ -39,6 +42,9 @@ pub struct Validator<'a> {
     pub schemas: &'a SchemaSet,
     pub max_bytes: usize,
     pub limits: Limits,
+    /// Build [`Report::tree`] for messages that pass layer 1 (default true). Callers that only
+    /// need the verdict and findings turn it off: the tree costs an allocation per element.
+    pub keep_tree: bool,
 }
 
 impl Validator<'static> {
@@ -54,7 +60,13 @@ impl<'a> Validator<'a> {
             schemas,
             max_bytes: MAX_MESSAGE_BYTES,
             limits: Limits::default(),
+            keep_tree: true,
         }
+    }
+
+    /// The same validator with [`keep_tree`](Self::keep_tree) set.
+    pub fn keep_tree(self, keep_tree: bool) -> Validator<'a> {
+        Validator { keep_tree, ..self }
     }
 
     /// Validates one message given as raw bytes; never panics, never stops at the first finding
@@ -70,18 +82,19 @@ impl<'a> Validator<'a> {
                 };
             }
         };
-        let outcome = engine::check(self.schemas, text, self.limits);
+        let checked = engine::check_doc(self.schemas, text, self.limits);
         let mut report = Report {
-            kind: outcome.kind,
+            kind: checked.kind,
             ..Report::default()
         };
-        let mut placed: Vec<(Finding, usize)> = outcome.findings;
-        let def = outcome.kind.and_then(|k| self.schemas.get(k));
-        if placed.is_empty() {
-            if let (Some(def), Some(tree)) = (def, outcome.tree.as_ref()) {
-                let rule_findings = layer2(def.kind, text);
+        let doc = checked.doc;
+        let mut placed: Vec<(Finding, usize)> = checked.findings;
+        let def = checked.kind.and_then(|k| self.schemas.get(k));
+        if placed.is_empty() && doc.is_complete() {
+            if let Some(def) = def {
+                let rule_findings = layer2(def.kind, text, &doc);
                 if !rule_findings.is_empty() {
-                    let index = path_index(def, tree);
+                    let index = path_index(def, &doc);
                     for f in rule_findings {
                         let at = locate(&index, &f.path);
                         placed.push((f, at));
@@ -98,16 +111,24 @@ impl<'a> Validator<'a> {
                 report.findings.push(f);
             }
         }
-        if report.schema_valid() {
-            report.tree = outcome.tree;
+        if self.keep_tree && report.schema_valid() {
+            report.tree = doc.tree();
         }
         report
     }
 }
 
-/// Level 2: the CD/CS/TR rules that need only the message itself.
-fn layer2(kind: MessageKind, text: &str) -> Vec<Finding> {
-    match crate::message::model::parse(kind, text) {
+/// Level 2: the CD/CS/TR rules that need only the message itself. The typed model is read
+/// from the document layer 1 recorded; only a text with U+0085 or U+2028 is read again, because
+/// the XML reader behind [`model::parse`] takes those for line ends (XML 1.1) and the model
+/// must stay the same whichever way it is read.
+fn layer2(kind: MessageKind, text: &str, doc: &Doc) -> Vec<Finding> {
+    let read = if text.contains("\u{85}") || text.contains("\u{2028}") {
+        model::parse(kind, text)
+    } else {
+        model::from_doc(kind, doc)
+    };
+    match read {
         Ok(msg) => crate::rules::check(&msg),
         // cannot happen after layer 1 passed; if it does, say so rather than accept the message
         Err(e) => vec![Finding::rule(
@@ -156,11 +177,11 @@ fn intake(bytes: &[u8], max_bytes: usize) -> Result<&str, Finding> {
     })
 }
 
-/// Every element path of a tree with its byte offset, to place level-2 findings.
-fn path_index(def: &MessageDef, tree: &Element) -> Vec<(String, usize)> {
+/// Every element path of a document with its byte offset, to place level-2 findings.
+fn path_index(def: &MessageDef, doc: &Doc) -> Vec<(String, usize)> {
     let repeats = |names: &[&str]| def.lookup(names).is_some_and(|id| def.element(id).max > 1);
     let mut out = Vec::new();
-    tree.walk_paths(&repeats, &mut |p, e| out.push((p.to_string(), e.offset)));
+    doc.walk_paths(&repeats, &mut |p, offset| out.push((p.to_string(), offset)));
     out
 }
 

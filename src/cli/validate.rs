@@ -73,7 +73,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         None => SchemaSet::embedded(),
     };
-    let validator = Validator::new(schemas);
+    // the verdict and findings are all this command prints: no element tree needed
+    let validator = Validator::new(schemas).keep_tree(false);
     let files = collect(&args.paths)?;
     let bar = if std::io::stderr().is_terminal() && files.len() > 1 {
         let b = ProgressBar::new(files.len() as u64);

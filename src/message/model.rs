@@ -7,14 +7,17 @@
 //!
 //! Reading is done with `quick_xml::de`, which matches elements by local name and ignores
 //! prefixes, so `<jw323:Client>`, `<Client>` under a default namespace and `<ijw:Bedrag>` all
-//! land in the right field. Conventions:
+//! land in the right field. The validator reads the same model from the document layer 1
+//! already recorded ([`from_doc`]) instead of parsing the text a second time. Conventions:
 //! - code-list values and free text stay `String`, exactly as written (no trimming);
 //! - integers, dates and times follow the XML Schema lexical rules (see [`super::lexical`]);
 //! - amounts are integer eurocents (`i64`) with a separate [`DebetCredit`].
 
+use super::doc::Doc;
 use super::kind::MessageKind;
 use super::lexical;
 use chrono::{NaiveDate, NaiveTime};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// Why a message text could not be turned into the typed model.
@@ -946,6 +949,36 @@ fn none<T>() -> Option<T> {
 /// matter. For heenberichten the body is mandatory; for retours and the 325 it may be absent,
 /// which gives [`Body::Empty`].
 pub fn parse(kind: MessageKind, xml: &str) -> Result<Message, ModelError> {
+    read(kind, Text(xml))
+}
+
+/// Reads a message of the given kind from the document layer 1 recorded, with the same result
+/// as [`parse`] on its text (except for U+0085 and U+2028 in values, which [`parse`] turns into
+/// line ends): the validator uses it to avoid a second parse.
+pub fn from_doc(kind: MessageKind, doc: &Doc) -> Result<Message, ModelError> {
+    read(kind, doc)
+}
+
+/// Where a message is read from.
+trait Source {
+    fn read<T: DeserializeOwned>(&self) -> Result<T, quick_xml::DeError>;
+}
+
+struct Text<'a>(&'a str);
+
+impl Source for Text<'_> {
+    fn read<T: DeserializeOwned>(&self) -> Result<T, quick_xml::DeError> {
+        quick_xml::de::from_str(self.0)
+    }
+}
+
+impl Source for &Doc<'_> {
+    fn read<T: DeserializeOwned>(&self) -> Result<T, quick_xml::DeError> {
+        super::doc::from_doc(self)
+    }
+}
+
+fn read(kind: MessageKind, src: impl Source) -> Result<Message, ModelError> {
     let xml_err = |source| ModelError::Xml { kind, source };
     let required = !kind.is_retour() && kind.number != 325;
     let finish = |header: Header, body: Option<Body>, element: &'static str| match body {
@@ -959,35 +992,35 @@ pub fn parse(kind: MessageKind, xml: &str) -> Result<Message, ModelError> {
     };
     match kind.number {
         301 | 302 => {
-            let r: ClientRoot<ToewijzingClient> = quick_xml::de::from_str(xml).map_err(xml_err)?;
+            let r: ClientRoot<ToewijzingClient> = src.read().map_err(xml_err)?;
             finish(r.header, r.client.map(Body::Toewijzing), "Client")
         }
         305 | 306 => {
-            let r: ClientRoot<StartClient> = quick_xml::de::from_str(xml).map_err(xml_err)?;
+            let r: ClientRoot<StartClient> = src.read().map_err(xml_err)?;
             finish(r.header, r.client.map(Body::Start), "Client")
         }
         307 | 308 => {
-            let r: ClientRoot<StopClient> = quick_xml::de::from_str(xml).map_err(xml_err)?;
+            let r: ClientRoot<StopClient> = src.read().map_err(xml_err)?;
             finish(r.header, r.client.map(Body::Stop), "Client")
         }
         315 | 316 => {
-            let r: ClientRoot<VotClient> = quick_xml::de::from_str(xml).map_err(xml_err)?;
+            let r: ClientRoot<VotClient> = src.read().map_err(xml_err)?;
             finish(r.header, r.client.map(Body::Vot), "Client")
         }
         317 | 318 => {
-            let r: ClientRoot<VowClient> = quick_xml::de::from_str(xml).map_err(xml_err)?;
+            let r: ClientRoot<VowClient> = src.read().map_err(xml_err)?;
             finish(r.header, r.client.map(Body::Vow), "Client")
         }
         319 | 320 => {
-            let r: AntwoordRoot = quick_xml::de::from_str(xml).map_err(xml_err)?;
+            let r: AntwoordRoot = src.read().map_err(xml_err)?;
             finish(r.header, r.antwoord.map(Body::Antwoord), "Antwoord")
         }
         323 => {
-            let r: DeclaratieRoot = quick_xml::de::from_str(xml).map_err(xml_err)?;
+            let r: DeclaratieRoot = src.read().map_err(xml_err)?;
             finish(r.header, r.declaratie.map(Body::Declaratie), "Declaratie")
         }
         325 => {
-            let r: DeclaratieAntwoordRoot = quick_xml::de::from_str(xml).map_err(xml_err)?;
+            let r: DeclaratieAntwoordRoot = src.read().map_err(xml_err)?;
             finish(
                 r.header,
                 r.declaratie_antwoord.map(Body::DeclaratieAntwoord),

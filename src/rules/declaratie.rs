@@ -12,8 +12,16 @@ const DECL: &str = "/Bericht/Declaratie";
 /// Path of prestatie `pi` of client `ci` (both 0-based) below `root` (`/Bericht/Declaratie` or
 /// `/Bericht/DeclaratieAntwoord`).
 pub fn prestatie_path(root: &str, ci: usize, pi: usize) -> String {
-    let client = at(&format!("{root}/Clienten"), "Client", ci);
-    at(&format!("{client}/Prestaties"), "Prestatie", pi)
+    // built once per prestatie by several rules: one allocation of the right size, not four
+    use std::fmt::Write;
+    let mut p = String::with_capacity(root.len() + 56);
+    let _ = write!(
+        p,
+        "{root}/Clienten/Client[{}]/Prestaties/Prestatie[{}]",
+        ci + 1,
+        pi + 1
+    );
+    p
 }
 
 fn eerste_dag_2021() -> NaiveDate {

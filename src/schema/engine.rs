@@ -1,15 +1,17 @@
 //! The layer-1 engine: one streaming pass over the XML that checks well-formedness, namespaces,
-//! element order and cardinality, and every value against its simple type, and builds the
-//! element tree on the way. It never stops at the first finding inside a well-formed document.
+//! element order and cardinality, and every value against its simple type, and records the
+//! document on the way (a [`Doc`] that borrows from the text). It never stops at the first finding inside a well-formed document.
 
 use super::def::{Content, MessageDef};
 use super::SchemaSet;
 use crate::finding::Finding;
+use crate::message::doc::{Doc, Name};
 use crate::message::kind::MessageKind;
 use crate::message::tree::Element;
-use quick_xml::events::Event;
-use quick_xml::name::ResolveResult;
+use quick_xml::events::{BytesText, Event};
+use quick_xml::name::{LocalName, ResolveResult};
 use quick_xml::NsReader;
+use std::borrow::Cow;
 
 const XSI: &[u8] = b"http://www.w3.org/2001/XMLSchema-instance";
 
@@ -42,38 +44,82 @@ pub struct Outcome {
     pub tree: Option<Element>,
 }
 
-struct Frame {
+/// What layer 1 learned about one document, with the document kept as a compact tree that
+/// borrows from the text (see [`check_doc`]).
+#[derive(Debug, Default)]
+pub struct Checked<'a> {
+    /// The kind named by the root namespace, when it is one we know.
+    pub kind: Option<MessageKind>,
+    /// Findings with byte offsets (turned into line/column by the caller).
+    pub findings: Vec<(Finding, usize)>,
+    /// Every element that matched a declaration; complete only when the root was closed.
+    pub doc: Doc<'a>,
+}
+
+/// What an open element may hold besides child elements.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Holds {
+    /// Simple content: its text is collected and checked against the type at the end tag.
+    Text,
+    /// Element content: only whitespace may appear between the children.
+    Elements,
+    /// An unexpected subtree that was already reported: its content is ignored.
+    Nothing,
+}
+
+struct Frame<'a> {
     /// Declaration this element matched; None while skipping an unexpected subtree.
     def: Option<usize>,
+    holds: Holds,
     /// Sequence state: index into the declaration's children, and how often it matched.
     pos: usize,
     count: u32,
-    text: String,
-    path_len: usize,
+    /// Name as written, and the `[n]` it shows in paths (matched in order and may repeat).
+    name: Name<'a>,
+    index: Option<u32>,
     offset: usize,
-    elem: Element,
-    /// Required children skipped while matching: (declaration, path, offset).
-    pending: Vec<(usize, String, usize)>,
+    /// Where the element is recorded in the document (matched elements only).
+    node: Option<usize>,
+    /// Simple content collected so far (None: no text at all).
+    text: Option<Cow<'a, str>>,
+    /// Element content: text other than whitespace was seen.
+    stray_text: bool,
+    /// Required children skipped while matching: (declaration, offset).
+    pending: Vec<(usize, usize)>,
 }
 
-struct Run<'a> {
-    def: Option<&'a MessageDef>,
+struct Run<'a, 'd> {
+    def: Option<&'d MessageDef>,
     limits: Limits,
-    out: Outcome,
-    path: String,
-    stack: Vec<Frame>,
+    out: Checked<'a>,
+    stack: Vec<Frame<'a>>,
     root_done: bool,
     stop: bool,
 }
 
-impl<'a> Run<'a> {
+impl<'a, 'd> Run<'a, 'd> {
+    /// The path of the innermost open element (`[n]` on repeatable ones), built only when a
+    /// finding needs it.
+    fn path(&self) -> String {
+        let mut p = String::new();
+        for f in &self.stack {
+            p.push('/');
+            p.push_str(f.name.local());
+            if let Some(i) = f.index {
+                p.push_str(&format!("[{i}]"));
+            }
+        }
+        p
+    }
+
     fn report(&mut self, f: Finding, offset: usize) {
-        if self.out.findings.len() < self.limits.max_findings {
+        let n = self.out.findings.len();
+        if n < self.limits.max_findings {
             self.out.findings.push((f, offset));
-        } else if self.out.findings.len() == self.limits.max_findings {
+        } else if n == self.limits.max_findings {
             let more = Finding::schema(
                 "schema.too-many-findings",
-                self.path.clone(),
+                self.path(),
                 format!(
                     "more than {} findings; the rest is not listed",
                     self.limits.max_findings
@@ -84,21 +130,60 @@ impl<'a> Run<'a> {
     }
 
     fn fatal(&mut self, rule: &str, message: impl Into<String>, offset: usize) {
-        let f = Finding::schema(rule, self.path.clone(), message);
+        let f = Finding::schema(rule, self.path(), message);
         self.out.findings.push((f, offset));
         self.stop = true;
+    }
+
+    /// Opens an element; matched ones are recorded in the document.
+    fn push(&mut self, def: Option<usize>, name: Name<'a>, index: Option<u32>, at: usize) {
+        let (holds, basis) = match def.map(|d| self.def.expect("root opened").element(d)) {
+            Some(el) => match el.content {
+                Content::Simple(_) => (Holds::Text, el.basis),
+                Content::Complex(_) => (Holds::Elements, el.basis),
+            },
+            None => (Holds::Nothing, false),
+        };
+        let node = def.map(|_| self.out.doc.open(name.clone(), basis, at));
+        self.stack.push(Frame {
+            def,
+            holds,
+            pos: 0,
+            count: 0,
+            name,
+            index,
+            offset: at,
+            node,
+            text: None,
+            stray_text: false,
+            pending: Vec::new(),
+        });
     }
 }
 
 /// Checks one document (already known to be UTF-8 without BOM) against the definitions.
 pub fn check(set: &SchemaSet, text: &str, limits: Limits) -> Outcome {
+    let checked = check_doc(set, text, limits);
+    Outcome {
+        kind: checked.kind,
+        tree: checked.doc.tree(),
+        findings: checked.findings,
+    }
+}
+
+/// Like [`check`], but keeps the document as a [`Doc`] that borrows from `text`: the typed
+/// model and the element tree can be made from it without parsing again.
+pub fn check_doc<'a>(set: &SchemaSet, text: &'a str, limits: Limits) -> Checked<'a> {
     let mut reader = NsReader::from_str(text);
     reader.config_mut().check_comments = true;
     let mut run = Run {
         def: None,
         limits,
-        out: Outcome::default(),
-        path: String::new(),
+        // pretty-printed messages spend about 40 bytes per element
+        out: Checked {
+            doc: Doc::with_capacity(text.len() / 40),
+            ..Checked::default()
+        },
         stack: Vec::new(),
         root_done: false,
         stop: false,
@@ -121,9 +206,9 @@ pub fn check(set: &SchemaSet, text: &str, limits: Limits) -> Outcome {
             }
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let empty = matches!(event, Event::Empty(_));
-                let local = String::from_utf8_lossy(e.local_name().into_inner()).into_owned();
-                let ns_uri: Option<Vec<u8>> = match ns {
-                    ResolveResult::Bound(n) => Some(n.into_inner().to_vec()),
+                let name = name_in(text, before, e.name().into_inner(), e.local_name());
+                let ns_uri: Option<&[u8]> = match ns {
+                    ResolveResult::Bound(n) => Some(n.into_inner()),
                     ResolveResult::Unbound => None,
                     ResolveResult::Unknown(p) => {
                         let p = String::from_utf8_lossy(&p).into_owned();
@@ -136,9 +221,9 @@ pub fn check(set: &SchemaSet, text: &str, limits: Limits) -> Outcome {
                     }
                 };
                 if run.stack.is_empty() {
-                    open_root(&mut run, set, &local, ns_uri.as_deref(), before);
+                    open_root(&mut run, set, name, ns_uri, before);
                 } else {
-                    open_child(&mut run, &local, ns_uri.as_deref(), before);
+                    open_child(&mut run, name, ns_uri, before);
                 }
                 if run.stop {
                     break;
@@ -160,18 +245,21 @@ pub fn check(set: &SchemaSet, text: &str, limits: Limits) -> Outcome {
                 }
             }
             Event::End(_) => close(&mut run),
-            Event::Text(t) => match t.xml10_content() {
-                Ok(s) => add_text(&mut run, &s, before),
-                Err(e) => {
-                    run.fatal("xml.malformed", format!("bad text: {e}"), before);
-                    break;
-                }
+            Event::Text(t) => match raw_text(text, before, reader.buffer_position(), &t) {
+                Some(raw) => add_text(&mut run, Cow::Borrowed(raw), Eols::Raw, before),
+                None => match t.xml10_content() {
+                    Ok(s) => add_text(&mut run, s, Eols::Normalised, before),
+                    Err(e) => {
+                        run.fatal("xml.malformed", format!("bad text: {e}"), before);
+                        break;
+                    }
+                },
             },
             Event::CData(c) => match c.decode() {
                 Ok(s) => {
                     let s = s.replace("\r\n", "\n").replace('\r', "\n");
                     cdata_in_element_only(&mut run, before);
-                    add_text(&mut run, &s, before)
+                    add_text(&mut run, Cow::Owned(s), Eols::Normalised, before)
                 }
                 Err(e) => {
                     run.fatal("xml.malformed", format!("bad CDATA: {e}"), before);
@@ -179,8 +267,8 @@ pub fn check(set: &SchemaSet, text: &str, limits: Limits) -> Outcome {
                 }
             },
             Event::GeneralRef(r) => {
-                let resolved = match r.resolve_char_ref() {
-                    Ok(Some(c)) if is_xml_char(c) => Some(c.to_string()),
+                let resolved: Option<Cow<str>> = match r.resolve_char_ref() {
+                    Ok(Some(c)) if is_xml_char(c) => Some(Cow::Owned(c.to_string())),
                     Ok(Some(_)) | Err(_) => {
                         run.fatal(
                             "xml.malformed",
@@ -190,16 +278,16 @@ pub fn check(set: &SchemaSet, text: &str, limits: Limits) -> Outcome {
                         break;
                     }
                     Ok(None) => match &*r.decode().unwrap_or_default() {
-                        "lt" => Some("<".into()),
-                        "gt" => Some(">".into()),
-                        "amp" => Some("&".into()),
-                        "apos" => Some("'".into()),
-                        "quot" => Some("\"".into()),
+                        "lt" => Some(Cow::Borrowed("<")),
+                        "gt" => Some(Cow::Borrowed(">")),
+                        "amp" => Some(Cow::Borrowed("&")),
+                        "apos" => Some(Cow::Borrowed("'")),
+                        "quot" => Some(Cow::Borrowed("\"")),
                         _ => None,
                     },
                 };
                 match resolved {
-                    Some(s) => add_text(&mut run, &s, before),
+                    Some(s) => add_text(&mut run, s, Eols::Normalised, before),
                     None => {
                         let name = String::from_utf8_lossy(&r).into_owned();
                         run.fatal(
@@ -257,6 +345,32 @@ pub fn check(set: &SchemaSet, text: &str, limits: Limits) -> Outcome {
     run.out
 }
 
+/// The content of a text event as the slice of the input it borrows: no second UTF-8 check,
+/// and line ends are normalised only where the text is kept (see [`Eols`]).
+fn raw_text<'a>(text: &'a str, start: usize, end: u64, t: &BytesText) -> Option<&'a str> {
+    text.get(start..end as usize)
+        .filter(|raw| std::ptr::eq(raw.as_bytes(), &**t))
+}
+
+/// Whether the line ends of a piece of text are already normalised (XML 1.0: CR LF and a lone
+/// CR become LF). Whitespace between elements never needs it.
+#[derive(Clone, Copy)]
+enum Eols {
+    Raw,
+    Normalised,
+}
+
+/// The name of the start tag at `at`, borrowed from the text: the reader's position before a
+/// start tag is its `<`, and the name follows. (A copy should that ever not hold.)
+fn name_in<'a>(text: &'a str, at: usize, qname: &[u8], local: LocalName) -> Name<'a> {
+    let qname = match text.get(at + 1..at + 1 + qname.len()) {
+        Some(s) if std::ptr::eq(s.as_bytes(), qname) => Cow::Borrowed(s),
+        _ => Cow::Owned(String::from_utf8_lossy(qname).into_owned()),
+    };
+    let local_at = qname.len() - local.as_ref().len();
+    Name { qname, local_at }
+}
+
 fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
@@ -280,7 +394,7 @@ fn check_attributes(
             continue;
         }
         let (ns, local) = reader.resolve_attribute(attr.key);
-        let name = String::from_utf8_lossy(key).into_owned();
+        let name = || String::from_utf8_lossy(key).into_owned();
         match ns {
             ResolveResult::Bound(n)
                 if n.as_ref() == XSI
@@ -291,19 +405,20 @@ fn check_attributes(
             ResolveResult::Unknown(_) => {
                 run.fatal(
                     "xml.malformed",
-                    format!("attribute prefix of '{name}' is not declared"),
+                    format!("attribute prefix of '{}' is not declared", name()),
                     at,
                 );
                 return;
             }
             _ => {
-                let path = run.path.clone();
+                let path = run.path();
                 run.report(
                     Finding::schema(
                         "schema.attribute",
                         path,
                         format!(
-                            "attribute '{name}' is not allowed: the messages carry no attributes"
+                            "attribute '{}' is not allowed: the messages carry no attributes",
+                            name()
                         ),
                     ),
                     at,
@@ -313,67 +428,65 @@ fn check_attributes(
     }
 }
 
-fn open_root<'a>(run: &mut Run<'a>, set: &'a SchemaSet, local: &str, ns: Option<&[u8]>, at: usize) {
-    run.path = format!("/{local}");
+fn open_root<'a, 'd>(
+    run: &mut Run<'a, 'd>,
+    set: &'d SchemaSet,
+    name: Name<'a>,
+    ns: Option<&[u8]>,
+    at: usize,
+) {
+    // the root is refused before a frame exists, so these findings name their path themselves
+    let local = name.local();
+    let path = format!("/{local}");
+    let refuse = |run: &mut Run, rule: &str, message: String| {
+        run.out
+            .findings
+            .push((Finding::schema(rule, path.clone(), message), at));
+        run.stop = true;
+    };
     let Some(ns) = ns else {
-        run.fatal(
+        refuse(
+            run,
             "xml.namespace",
-            "the root element has no namespace; expected an iJw/iWmo 3.2 message namespace",
-            at,
+            "the root element has no namespace; expected an iJw/iWmo 3.2 message namespace".into(),
         );
         return;
     };
     let ns = String::from_utf8_lossy(ns);
     let Some(kind) = MessageKind::from_namespace(&ns) else {
-        run.fatal(
+        refuse(
+            run,
             "xml.namespace",
             format!("unknown message namespace '{ns}'"),
-            at,
         );
         return;
     };
     run.out.kind = Some(kind);
     let Some(def) = set.get(kind) else {
-        run.fatal("xml.namespace", format!("no definition for {kind}"), at);
+        refuse(run, "xml.namespace", format!("no definition for {kind}"));
         return;
     };
     if local != "Bericht" {
-        run.fatal(
+        refuse(
+            run,
             "schema.unexpected",
             format!("root element must be 'Bericht', found '{local}'"),
-            at,
         );
         return;
     }
     run.def = Some(def);
-    run.stack.push(Frame {
-        def: Some(def.root()),
-        pos: 0,
-        count: 0,
-        text: String::new(),
-        path_len: 0,
-        offset: at,
-        pending: Vec::new(),
-        elem: Element {
-            name: local.to_string(),
-            offset: at,
-            ..Element::default()
-        },
-    });
+    run.push(Some(def.root()), name, None, at);
 }
 
-fn open_child(run: &mut Run, local: &str, ns: Option<&[u8]>, at: usize) {
+fn open_child<'a>(run: &mut Run<'a, '_>, name: Name<'a>, ns: Option<&[u8]>, at: usize) {
     let def = run.def.expect("root opened");
-    let path_len = run.path.len();
-    run.path.push('/');
-    run.path.push_str(local);
-    let parent_path = run.path[..path_len].to_string();
     let parent = run.stack.last_mut().expect("inside root");
     let Some(pid) = parent.def else {
         // inside a subtree that is already reported: ignore its content
-        push_frame(run, None, local, false, path_len, at);
+        run.push(None, name, None, at);
         return;
     };
+    let local = name.local();
     let children = match &def.element(pid).content {
         Content::Simple(t) => {
             let msg = format!(
@@ -381,37 +494,28 @@ fn open_child(run: &mut Run, local: &str, ns: Option<&[u8]>, at: usize) {
                 def.element(pid).name,
                 t.name
             );
-            run.report(
-                Finding::schema("schema.unexpected", run.path.clone(), msg),
-                at,
-            );
-            push_frame(run, None, local, false, path_len, at);
+            run.push(None, name.clone(), None, at);
+            let path = run.path();
+            run.report(Finding::schema("schema.unexpected", path, msg), at);
             return;
         }
         Content::Complex(children) => children,
     };
     let parent_name = &def.element(pid).name;
-    let frame_def = match match_sequence(parent, def, children, local, &parent_path, at) {
+    let (frame_def, index, finding) = match match_sequence(parent, def, children, local, at) {
         Match::Ok { child, index } => {
-            if def.element(child).max > 1 {
-                run.path.push_str(&format!("[{index}]"));
-            }
-            Some(child)
+            let index = (def.element(child).max > 1).then_some(index);
+            (Some(child), index, None)
         }
         Match::OutOfOrder { child } => {
             let msg =
                 format!("'{local}' is out of order in '{parent_name}': the sequence is fixed");
-            run.report(Finding::schema("schema.order", run.path.clone(), msg), at);
-            Some(child)
+            (Some(child), None, Some(("schema.order", msg)))
         }
         Match::TooMany { child } => {
             let max = def.element(child).max;
             let msg = format!("'{local}' may occur at most {max} time(s) in '{parent_name}'");
-            run.report(
-                Finding::schema("schema.too-many", run.path.clone(), msg),
-                at,
-            );
-            Some(child)
+            (Some(child), None, Some(("schema.too-many", msg)))
         }
         Match::Unexpected { expected } => {
             let names: Vec<&str> = expected
@@ -428,13 +532,14 @@ fn open_child(run: &mut Run, local: &str, ns: Option<&[u8]>, at: usize) {
                     names.join(" or ")
                 )
             };
-            run.report(
-                Finding::schema("schema.unexpected", run.path.clone(), msg),
-                at,
-            );
-            None
+            (None, None, Some(("schema.unexpected", msg)))
         }
     };
+    run.push(frame_def, name.clone(), index, at);
+    if let Some((rule, msg)) = finding {
+        let path = run.path();
+        run.report(Finding::schema(rule, path, msg), at);
+    }
     if let Some(child) = frame_def {
         let el = def.element(child);
         let expected_ns = if el.basis {
@@ -442,45 +547,16 @@ fn open_child(run: &mut Run, local: &str, ns: Option<&[u8]>, at: usize) {
         } else {
             &def.namespace
         };
-        let actual = ns.map(|n| String::from_utf8_lossy(n).into_owned());
-        if actual.as_deref() != Some(expected_ns.as_str()) {
+        if ns != Some(expected_ns.as_bytes()) {
+            let actual = ns.map(String::from_utf8_lossy);
             let msg = format!(
                 "'{local}' must be in namespace {expected_ns}, found {}",
                 actual.as_deref().unwrap_or("no namespace")
             );
-            run.report(
-                Finding::schema("schema.namespace", run.path.clone(), msg),
-                at,
-            );
+            let path = run.path();
+            run.report(Finding::schema("schema.namespace", path, msg), at);
         }
     }
-    let basis = frame_def.is_some_and(|d| def.element(d).basis);
-    push_frame(run, frame_def, local, basis, path_len, at);
-}
-
-fn push_frame(
-    run: &mut Run,
-    def: Option<usize>,
-    local: &str,
-    basis: bool,
-    path_len: usize,
-    at: usize,
-) {
-    run.stack.push(Frame {
-        def,
-        pos: 0,
-        count: 0,
-        text: String::new(),
-        path_len,
-        offset: at,
-        pending: Vec::new(),
-        elem: Element {
-            name: local.to_string(),
-            basis,
-            offset: at,
-            ..Element::default()
-        },
-    });
 }
 
 enum Match {
@@ -505,7 +581,6 @@ fn match_sequence(
     def: &MessageDef,
     children: &[usize],
     name: &str,
-    parent_path: &str,
     at: usize,
 ) -> Match {
     let (pos, count) = (parent.pos, parent.count);
@@ -516,11 +591,8 @@ fn match_sequence(
     if let Some(p) = ahead {
         for (q, &skipped) in children.iter().enumerate().take(p).skip(pos) {
             let seen = if q == pos { count } else { 0 };
-            let c = def.element(skipped);
-            if seen < c.min {
-                parent
-                    .pending
-                    .push((skipped, format!("{parent_path}/{}", c.name), at));
+            if seen < def.element(skipped).min {
+                parent.pending.push((skipped, at));
             }
         }
         let seen = if p == pos { count } else { 0 };
@@ -534,9 +606,9 @@ fn match_sequence(
     if let Some(i) = parent
         .pending
         .iter()
-        .position(|(d, _, _)| def.element(*d).name == name)
+        .position(|(d, _)| def.element(*d).name == name)
     {
-        let (child, _, _) = parent.pending.remove(i);
+        let (child, _) = parent.pending.remove(i);
         return Match::OutOfOrder { child };
     }
     if let Some(&c) = children.get(pos).filter(|c| def.element(**c).name == name) {
@@ -567,23 +639,53 @@ fn match_sequence(
 /// XML Schema 1.0 would tolerate it, the official tooling (libxml2) does not, and no message
 /// needs it; we side with the tooling the partners validate with.
 fn cdata_in_element_only(run: &mut Run, at: usize) {
-    let def = run.def;
-    let Some(frame) = run.stack.last() else {
+    let (Some(def), Some(frame)) = (run.def, run.stack.last()) else {
         return;
     };
-    if let (Some(def), Some(id)) = (def, frame.def) {
-        if matches!(def.element(id).content, Content::Complex(_)) {
-            let msg = format!(
-                "'{}' holds elements only; a CDATA section is not allowed in it",
-                def.element(id).name
-            );
-            run.report(Finding::schema("schema.text", run.path.clone(), msg), at);
-        }
+    if let (Some(id), Holds::Elements) = (frame.def, frame.holds) {
+        let msg = format!(
+            "'{}' holds elements only; a CDATA section is not allowed in it",
+            def.element(id).name
+        );
+        let path = run.path();
+        run.report(Finding::schema("schema.text", path, msg), at);
     }
 }
 
-fn add_text(run: &mut Run, s: &str, at: usize) {
-    if s.chars().any(|c| !is_xml_char(c)) {
+/// What a piece of text holds, found in one pass over its bytes.
+#[derive(PartialEq, Eq)]
+enum Scan {
+    /// Only space, tab, CR and LF (or nothing).
+    Blank,
+    Content,
+    /// A character XML 1.0 forbids: in UTF-8 (which has no surrogates) a C0 control other than
+    /// tab, LF and CR, or U+FFFE or U+FFFF.
+    Forbidden,
+}
+
+fn scan(s: &str) -> Scan {
+    let mut blank = true;
+    let mut ef = false;
+    for &b in s.as_bytes() {
+        match b {
+            b' ' | b'\t' | b'\n' | b'\r' => {}
+            0..=0x1F => return Scan::Forbidden,
+            0xEF => (blank, ef) = (false, true),
+            _ => blank = false,
+        }
+    }
+    if ef && s.contains(['\u{FFFE}', '\u{FFFF}']) {
+        Scan::Forbidden
+    } else if blank {
+        Scan::Blank
+    } else {
+        Scan::Content
+    }
+}
+
+fn add_text<'a>(run: &mut Run<'a, '_>, s: Cow<'a, str>, eols: Eols, at: usize) {
+    let scanned = scan(&s);
+    if scanned == Scan::Forbidden {
         run.fatal(
             "xml.malformed",
             "the text holds a character XML forbids (e.g. a control character)",
@@ -592,9 +694,24 @@ fn add_text(run: &mut Run, s: &str, at: usize) {
         return;
     }
     match run.stack.last_mut() {
-        Some(frame) => frame.text.push_str(s),
+        Some(frame) => match frame.holds {
+            Holds::Text => {
+                let s = match eols {
+                    Eols::Raw if s.contains('\r') => {
+                        Cow::Owned(s.replace("\r\n", "\n").replace('\r', "\n"))
+                    }
+                    _ => s,
+                };
+                match &mut frame.text {
+                    Some(t) => t.to_mut().push_str(&s),
+                    None => frame.text = Some(s),
+                }
+            }
+            Holds::Elements => frame.stray_text |= scanned == Scan::Content,
+            Holds::Nothing => {}
+        },
         None => {
-            if s.chars().any(|c| !matches!(c, ' ' | '\t' | '\n' | '\r')) {
+            if scanned == Scan::Content {
                 run.fatal("xml.malformed", "text outside the root element", at);
             }
         }
@@ -602,58 +719,52 @@ fn add_text(run: &mut Run, s: &str, at: usize) {
 }
 
 fn close(run: &mut Run) {
-    let frame = run.stack.pop().expect("balanced");
     let def = run.def.expect("root opened");
-    let mut elem = frame.elem;
-    if let Some(id) = frame.def {
+    let frame = run.stack.last_mut().expect("balanced");
+    let (id, offset, node) = (frame.def, frame.offset, frame.node);
+    let (pos, count, stray_text) = (frame.pos, frame.count, frame.stray_text);
+    let text = frame.text.take().unwrap_or_default();
+    let pending = std::mem::take(&mut frame.pending);
+    let mut value = None;
+    if let Some(id) = id {
         let el = def.element(id);
         match &el.content {
             Content::Simple(t) => {
-                if let Err(e) = t.check(&frame.text) {
+                if let Err(e) = t.check(&text) {
                     let (rule, message) = if el.name == "BerichtCode" && e.facet == "pattern" {
-                        berichtcode_message(def, &frame.text)
+                        berichtcode_message(def, &text)
                     } else {
                         (format!("schema.{}", e.facet), e.message)
                     };
-                    run.report(
-                        Finding::schema(&rule, run.path.clone(), message),
-                        frame.offset,
-                    );
+                    let path = run.path();
+                    run.report(Finding::schema(&rule, path, message), offset);
                 }
-                elem.text = Some(frame.text);
+                value = Some(text);
             }
             Content::Complex(children) => {
-                if frame
-                    .text
-                    .chars()
-                    .any(|c| !matches!(c, ' ' | '\t' | '\n' | '\r'))
-                {
+                if stray_text {
                     let msg = format!(
                         "'{}' holds elements only; text is not allowed in it",
                         el.name
                     );
-                    run.report(
-                        Finding::schema("schema.text", run.path.clone(), msg),
-                        frame.offset,
-                    );
+                    let path = run.path();
+                    run.report(Finding::schema("schema.text", path, msg), offset);
                 }
-                for (d, path, at) in &frame.pending {
-                    let msg = format!(
-                        "required element '{}' is missing in '{}'",
-                        def.element(*d).name,
-                        el.name
-                    );
-                    run.report(Finding::schema("schema.missing", path.clone(), msg), *at);
+                for (d, at) in &pending {
+                    let name = &def.element(*d).name;
+                    let msg = format!("required element '{name}' is missing in '{}'", el.name);
+                    let path = format!("{}/{name}", run.path());
+                    run.report(Finding::schema("schema.missing", path, msg), *at);
                 }
-                let mut pos = frame.pos;
-                let mut count = frame.count;
+                let mut pos = pos;
+                let mut count = count;
                 while pos < children.len() {
                     let c = def.element(children[pos]);
                     if count < c.min {
                         let msg =
                             format!("required element '{}' is missing in '{}'", c.name, el.name);
-                        let p = format!("{}/{}", run.path, c.name);
-                        run.report(Finding::schema("schema.missing", p, msg), frame.offset);
+                        let p = format!("{}/{}", run.path(), c.name);
+                        run.report(Finding::schema("schema.missing", p, msg), offset);
                     }
                     pos += 1;
                     count = 0;
@@ -661,17 +772,12 @@ fn close(run: &mut Run) {
             }
         }
     }
-    run.path.truncate(frame.path_len);
-    match run.stack.last_mut() {
-        Some(parent) => {
-            if frame.def.is_some() {
-                parent.elem.children.push(elem);
-            }
-        }
-        None => {
-            run.root_done = true;
-            run.out.tree = Some(elem);
-        }
+    run.stack.pop();
+    if let Some(node) = node {
+        run.out.doc.close(node, value);
+    }
+    if run.stack.is_empty() {
+        run.root_done = true;
     }
 }
 

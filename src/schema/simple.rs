@@ -49,6 +49,82 @@ impl CodeList {
 pub struct Pattern {
     pub source: String,
     pub regex: Regex,
+    /// A plain-code test for the most common patterns, with exactly the regex's answer.
+    shortcut: Option<Shortcut>,
+}
+
+/// Patterns the standard uses on most values, recognised by their source text: testing them
+/// directly costs a fraction of a regex search.
+#[derive(Debug, Clone)]
+enum Shortcut {
+    /// A literal of letters and digits, e.g. `3` or `490`.
+    Literal(String),
+    /// `.*[^\s].*`: no line end, and something other than space or tab.
+    NonBlank,
+    /// `[0-9]{n}` (Some(n)) or `[0-9]*` (None): ASCII digits only.
+    Digits(Option<usize>),
+    /// `[^...]*` or `[^...]+` over plain ASCII characters: none of them (and, for `+`, not
+    /// empty).
+    NoneOf { bytes: Vec<u8>, nonempty: bool },
+}
+
+impl Shortcut {
+    fn recognise(source: &str) -> Option<Shortcut> {
+        if !source.is_empty() && source.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Some(Shortcut::Literal(source.to_string()));
+        }
+        if source == r".*[^\s].*" {
+            return Some(Shortcut::NonBlank);
+        }
+        if source == "[0-9]*" {
+            return Some(Shortcut::Digits(None));
+        }
+        if let Some(n) = source
+            .strip_prefix("[0-9]{")
+            .and_then(|r| r.strip_suffix('}'))
+            .and_then(|n| n.parse().ok())
+        {
+            return Some(Shortcut::Digits(Some(n)));
+        }
+        let (body, nonempty) = match source.strip_prefix("[^") {
+            Some(r) => match (r.strip_suffix("]*"), r.strip_suffix("]+")) {
+                (Some(b), _) => (b, false),
+                (_, Some(b)) => (b, true),
+                _ => return None,
+            },
+            None => return None,
+        };
+        // characters without a meaning in a class (a '-' only last, where it is literal)
+        let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, ':' | '+');
+        let (head, last) = body.split_at(body.len().saturating_sub(1));
+        if body.is_empty()
+            || !head.chars().all(plain)
+            || !last.chars().all(|c| plain(c) || c == '-')
+        {
+            return None;
+        }
+        Some(Shortcut::NoneOf {
+            bytes: body.bytes().collect(),
+            nonempty,
+        })
+    }
+
+    fn is_match(&self, v: &str) -> bool {
+        match self {
+            Shortcut::Literal(l) => v == l,
+            Shortcut::NonBlank => {
+                !v.bytes().any(|b| b == b'\n' || b == b'\r')
+                    && v.bytes().any(|b| b != b' ' && b != b'\t')
+            }
+            Shortcut::Digits(n) => {
+                n.is_none_or(|n| v.len() == n) && v.bytes().all(|b| b.is_ascii_digit())
+            }
+            Shortcut::NoneOf { bytes, nonempty } => {
+                let none_of = !v.bytes().any(|b| bytes.contains(&b));
+                none_of && (!nonempty || !v.is_empty())
+            }
+        }
+    }
 }
 
 impl Pattern {
@@ -58,7 +134,16 @@ impl Pattern {
         Ok(Pattern {
             source: source.to_string(),
             regex,
+            shortcut: Shortcut::recognise(source),
         })
+    }
+
+    /// Whether the whole value matches, as the XML Schema pattern says.
+    pub fn is_match(&self, value: &str) -> bool {
+        match &self.shortcut {
+            Some(s) => s.is_match(value),
+            None => self.regex.is_match(value),
+        }
     }
 }
 
@@ -150,7 +235,7 @@ impl SimpleType {
             }
         }
         for p in &self.patterns {
-            if !p.regex.is_match(value) {
+            if !p.is_match(value) {
                 return err(
                     "pattern",
                     format!(
@@ -219,7 +304,8 @@ fn split_zone(s: &str) -> Result<&str, &'static str> {
     if let Some(rest) = s.strip_suffix('Z') {
         return Ok(rest);
     }
-    if s.len() > 6 {
+    // a zone is ASCII; a multi-byte character across the split means there is none
+    if s.len() > 6 && s.is_char_boundary(s.len() - 6) {
         let (head, zone) = s.split_at(s.len() - 6);
         let z = zone.as_bytes();
         if (z[0] == b'+' || z[0] == b'-') && z[3] == b':' {
@@ -429,6 +515,12 @@ mod tests {
         assert_eq!(s.check("2026-04-01Z").unwrap_err().facet, "pattern");
         assert_eq!(s.check("2026-04-01+01:00").unwrap_err().facet, "pattern");
         assert_eq!(s.check("0000-01-01").unwrap_err().facet, "date");
+        // no panic when a multi-byte character straddles the place of a zone
+        assert_eq!(s.check("2026-01-0€12345").unwrap_err().facet, "date");
+        assert_eq!(
+            t(Base::Time).check("12:00:0€12345").unwrap_err().facet,
+            "time"
+        );
     }
 
     #[test]
@@ -454,6 +546,99 @@ mod tests {
         assert!(s.check("D").is_ok());
         assert_eq!(s.check("D ").unwrap_err().facet, "length");
         assert_eq!(s.check("d").unwrap_err().facet, "enumeration");
+    }
+
+    /// Values that probe the edges of the standard's patterns.
+    const EDGES: &[&str] = &[
+        "",
+        " ",
+        "\t",
+        "  \t ",
+        "a",
+        " a ",
+        "\n",
+        "a\n",
+        "\r",
+        "a\rb",
+        "\u{a0}",
+        "\u{85}",
+        "3",
+        "03",
+        "3 ",
+        "2",
+        "490",
+        "4900",
+        "12345678",
+        "1234567",
+        "123456789",
+        "1234",
+        "１２",
+        "2026-01-01",
+        "2026-01-01Z",
+        "12:00:00",
+        "12:00:00Z",
+        "12:00:00+01:00",
+        "-1",
+        "+",
+        "Z",
+        ":",
+        "é",
+        "JÉ",
+        "1.0.0",
+        "x\ny",
+        "a:b",
+        "0",
+    ];
+
+    fn assert_same(p: &Pattern, v: &str) {
+        assert_eq!(
+            p.is_match(v),
+            p.regex.is_match(v),
+            "pattern {:?} on {v:?}",
+            p.source
+        );
+    }
+
+    #[test]
+    fn shortcuts_answer_as_the_regex_does() {
+        let mut seen = std::collections::BTreeSet::new();
+        for kind in crate::message::kind::MessageKind::all() {
+            let def = crate::schema::SchemaSet::embedded().get(kind).unwrap();
+            for el in &def.elements {
+                if let crate::schema::Content::Simple(t) = &el.content {
+                    for p in &t.patterns {
+                        if seen.insert(p.source.clone()) {
+                            EDGES.iter().for_each(|v| assert_same(p, v));
+                        }
+                    }
+                }
+            }
+        }
+        for src in [
+            r".*[^\s].*",
+            "3",
+            "490",
+            "[0-9]{8}",
+            "[0-9]*",
+            "[^:Z]*",
+            "[^Z+-]+",
+        ] {
+            let p = Pattern::new(src).unwrap();
+            assert!(p.shortcut.is_some(), "{src} has no shortcut");
+            EDGES.iter().for_each(|v| assert_same(&p, v));
+        }
+        for src in ["([a-zA-Z0-9])+", "[^a-z]*", "3|4", "[0-9]{2,3}"] {
+            assert!(Pattern::new(src).unwrap().shortcut.is_none(), "{src}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn shortcuts_agree_on_any_text(v in r"[ \t\r\n0-9a-zZ:+\-.\x{a0}é€]{0,12}") {
+            for src in [r".*[^\s].*", "3", "490", "[0-9]{8}", "[0-9]*", "[^:Z]*", "[^Z+-]+"] {
+                assert_same(&Pattern::new(src).unwrap(), &v);
+            }
+        }
     }
 
     #[test]
