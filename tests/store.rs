@@ -601,6 +601,8 @@ mod scenarios {
             declaratie_nummer_used: true,
             last_declaratie_periode: Some(date(2025, 2, 1)),
             identificatie_reused: false,
+            // not asked for: the keys leave `contracts` false
+            ..Context::default()
         };
         assert_eq!(ctx, expected);
 

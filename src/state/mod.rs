@@ -5,6 +5,7 @@
 //! ToewijzingNummer is unique per gemeente per domain, ReferentieAanbieder, DeclaratieNummer
 //! and prestatie ReferentieNummer per provider (AGB) per domain.
 
+use crate::contracts::ContractContext;
 use crate::message::kind::{MessageKind, Standard};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::Serialize;
@@ -208,6 +209,8 @@ pub struct ContextKeys {
     /// credits that refer to them.
     pub referentie_nummers: Vec<String>,
     pub declaratie_nummer: Option<String>,
+    /// Load the contracts in force for this provider and the product-code list (layer 4).
+    pub contracts: bool,
 }
 
 /// Who holds a ToewijzingNummer.
@@ -236,6 +239,8 @@ pub struct Context {
     /// True when this sender already used this Identificatie for another message of this kind
     /// (with different content; identical content is a redelivery and never reaches the rules).
     pub identificatie_reused: bool,
+    /// The contracts in force for this provider, when `ContextKeys::contracts` asked for them.
+    pub contracts: ContractContext,
 }
 
 impl Context {

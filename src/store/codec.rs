@@ -225,6 +225,21 @@ pub(crate) fn prestatie(r: &impl Fields) -> Result<Prestatie, StoreError> {
     })
 }
 
+pub(crate) fn contract(r: &impl Fields) -> Result<crate::contracts::Contract, StoreError> {
+    Ok(crate::contracts::Contract {
+        agb: r.text("agb")?,
+        gemeente: r.opt_text("gemeente")?,
+        categorie: r.text("categorie")?,
+        productcode: r.text("productcode")?,
+        eenheid: r.text("eenheid")?,
+        tarief: r.int("tarief")?,
+        geldig_van: r.date("geldig_van")?,
+        geldig_tot: r.opt_date("geldig_tot")?,
+        segment: r.text("segment")?,
+        budgetplafond: r.opt_int("budgetplafond")?,
+    })
+}
+
 pub(crate) fn outgoing(r: &impl Fields) -> Result<Outgoing, StoreError> {
     Ok(Outgoing {
         kind: parse_kind(&r.text("kind")?)?,
@@ -245,6 +260,7 @@ pub(crate) struct Keys {
     pub referenties: Vec<String>,
     pub referentie_nummers: Vec<String>,
     pub declaratie_nummer: Option<String>,
+    pub contracts: bool,
 }
 
 impl Keys {
@@ -259,6 +275,7 @@ impl Keys {
             referenties: dedup(&k.referenties),
             referentie_nummers: dedup(&k.referentie_nummers),
             declaratie_nummer: k.declaratie_nummer.clone(),
+            contracts: k.contracts,
         }
     }
 
@@ -342,6 +359,7 @@ pub(crate) struct Loaded {
     pub prestaties_by_ref: Vec<Prestatie>,
     pub declaratie_nummer_used: bool,
     pub last_declaratie_periode: Option<NaiveDate>,
+    pub contracts: crate::contracts::ContractContext,
 }
 
 /// Groups loaded rows into the context. Every listed BSN gets an entry (empty when nothing is
@@ -415,6 +433,7 @@ pub(crate) fn assemble(keys: &Keys, loaded: Loaded, identificatie_reused: bool) 
         declaratie_nummer_used: loaded.declaratie_nummer_used,
         last_declaratie_periode: loaded.last_declaratie_periode,
         identificatie_reused,
+        contracts: loaded.contracts,
     }
 }
 

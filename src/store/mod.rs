@@ -9,6 +9,7 @@ pub mod sqlite;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
+use crate::contracts::ContractSet;
 use crate::message::kind::MessageKind;
 use crate::state::{Context, ContextKeys, Outcome, Outgoing};
 use async_trait::async_trait;
@@ -57,6 +58,18 @@ pub enum StoreError {
     /// Stored data that cannot be read back (a bug or a hand-edited database).
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+    /// This store does not keep what was asked for (e.g. a test double without facts).
+    #[error("this store does not support {0}")]
+    Unsupported(&'static str),
+}
+
+/// The contract set in force, with when and from where it was imported.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoredContracts {
+    /// None when no set was ever imported.
+    pub imported_at: Option<DateTime<Utc>>,
+    pub source: Option<String>,
+    pub set: ContractSet,
 }
 
 /// An identified, schema-valid message about to be judged and stored.
@@ -134,4 +147,16 @@ pub trait Store: Send + Sync {
     async fn mark_sent(&self, ids: &[i64]) -> Result<(), StoreError>;
 
     async fn counts(&self) -> Result<Counts, StoreError>;
+
+    /// Replaces the contract set in force by `set`, in one transaction: a message judged at the
+    /// same time sees either the old set or the new one, never a mix. `source` names the file.
+    async fn replace_contracts(&self, set: &ContractSet, source: &str) -> Result<(), StoreError> {
+        let _ = (set, source);
+        Err(StoreError::Unsupported("contracts"))
+    }
+
+    /// The contract set in force.
+    async fn contracts(&self) -> Result<StoredContracts, StoreError> {
+        Err(StoreError::Unsupported("contracts"))
+    }
 }

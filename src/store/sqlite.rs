@@ -313,7 +313,37 @@ async fn load(conn: &mut SqliteConnection, keys: &Keys) -> Result<Loaded, StoreE
         .map(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d"))
         .transpose()
         .map_err(|e| codec::corrupt_column("declaraties.periode_begin", e))?;
+    if keys.contracts {
+        loaded.contracts = load_contracts(&mut *conn, &keys.agb).await?;
+    }
     Ok(loaded)
+}
+
+/// The contracts in force for one provider, and the product-code list of the whole set.
+async fn load_contracts(
+    conn: &mut SqliteConnection,
+    agb: &str,
+) -> Result<crate::contracts::ContractContext, StoreError> {
+    let in_force: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM contract_imports)")
+        .fetch_one(&mut *conn)
+        .await?;
+    if !in_force {
+        return Ok(crate::contracts::ContractContext::default());
+    }
+    let rows = sqlx::query("SELECT * FROM contracts WHERE agb = $1 ORDER BY id")
+        .bind(agb)
+        .fetch_all(&mut *conn)
+        .await?;
+    let contracts = all(rows, codec::contract)?;
+    let rows = sqlx::query("SELECT DISTINCT categorie, productcode FROM contracts")
+        .fetch_all(&mut *conn)
+        .await?;
+    let products = all(rows, |r| Ok((r.text("categorie")?, r.text("productcode")?)))?;
+    Ok(crate::contracts::ContractContext {
+        in_force,
+        set: crate::contracts::ContractSet { contracts },
+        products: products.into_iter().collect(),
+    })
 }
 
 /// Applies one change of the message `message_id`, received at `at` (already formatted).
@@ -659,6 +689,69 @@ impl Store for SqliteStore {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn replace_contracts(
+        &self,
+        set: &crate::contracts::ContractSet,
+        source: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query("DELETE FROM contracts")
+            .execute(&mut *tx)
+            .await?;
+        let import_id: i64 = sqlx::query_scalar(
+            "INSERT INTO contract_imports (imported_at, source, row_count) \
+             VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(ts(Utc::now()))
+        .bind(source)
+        .bind(set.contracts.len() as i64)
+        .fetch_one(&mut *tx)
+        .await?;
+        for c in &set.contracts {
+            sqlx::query(
+                "INSERT INTO contracts (import_id, agb, gemeente, categorie, productcode, \
+                 eenheid, tarief, geldig_van, geldig_tot, segment, budgetplafond) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(import_id)
+            .bind(&c.agb)
+            .bind(&c.gemeente)
+            .bind(&c.categorie)
+            .bind(&c.productcode)
+            .bind(&c.eenheid)
+            .bind(c.tarief)
+            .bind(c.geldig_van)
+            .bind(c.geldig_tot)
+            .bind(&c.segment)
+            .bind(c.budgetplafond)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn contracts(&self) -> Result<super::StoredContracts, StoreError> {
+        let latest = sqlx::query(
+            "SELECT imported_at, source FROM contract_imports ORDER BY id DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        let rows = sqlx::query("SELECT * FROM contracts ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(super::StoredContracts {
+            imported_at: latest
+                .as_ref()
+                .map(|r| r.timestamp("imported_at"))
+                .transpose()?,
+            source: latest.as_ref().map(|r| r.text("source")).transpose()?,
+            set: crate::contracts::ContractSet {
+                contracts: all(rows, codec::contract)?,
+            },
+        })
     }
 
     async fn counts(&self) -> Result<Counts, StoreError> {
