@@ -19,6 +19,10 @@ enum Command {
     Validate(cli::validate::Args),
     /// Import or list the regional contracts (tariffs, products, budget ceilings).
     Contracts(cli::contracts::Args),
+    /// Turn obligations nobody met by a date into overdue facts.
+    Sweep(cli::sweep::Args),
+    /// Late reporting, costs and the forecast, from the facts.
+    Stats(cli::stats::Args),
 }
 
 fn main() -> ExitCode {
@@ -36,6 +40,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Validate(args) => cli::validate::run(args),
         Command::Contracts(args) => cli::contracts::run(args),
+        Command::Sweep(args) => cli::sweep::run(args),
+        Command::Stats(args) => cli::stats::run(args),
     };
     match result {
         Ok(code) => code,

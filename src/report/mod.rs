@@ -21,8 +21,9 @@ pub enum Format {
 pub enum Cell {
     Text(String),
     Int(i64),
-    /// A number shown with a fixed number of decimals (percentages, euros).
-    Fixed(f64, usize),
+    /// An exact decimal: `value` in units of 10^-`places` (eurocents with 2 places = euros,
+    /// tenths with 1 place = a percentage to one decimal). No floating point anywhere.
+    Decimal(i64, u32),
     Empty,
 }
 
@@ -31,7 +32,7 @@ impl Cell {
         match self {
             Cell::Text(s) => s.clone(),
             Cell::Int(i) => i.to_string(),
-            Cell::Fixed(v, n) => format!("{v:.n$}"),
+            Cell::Decimal(v, places) => decimal(*v, *places),
             Cell::Empty => String::new(),
         }
     }
@@ -40,20 +41,27 @@ impl Cell {
         match self {
             Cell::Text(s) => serde_json::Value::String(s.clone()),
             Cell::Int(i) => serde_json::Value::from(*i),
-            // through the text, so JSON shows the same rounding as the table
-            Cell::Fixed(..) => self
-                .text()
-                .parse::<f64>()
-                .ok()
-                .and_then(serde_json::Number::from_f64)
-                .map_or(serde_json::Value::Null, serde_json::Value::Number),
+            // the same digits as the table: a JSON number literal
+            Cell::Decimal(..) => serde_json::Value::String(self.text()),
             Cell::Empty => serde_json::Value::Null,
         }
     }
 
     fn numeric(&self) -> bool {
-        matches!(self, Cell::Int(_) | Cell::Fixed(..))
+        matches!(self, Cell::Int(_) | Cell::Decimal(..))
     }
+}
+
+/// `v` × 10^-`places` written out exactly: `decimal(-1205, 2)` = `-12.05`.
+pub fn decimal(v: i64, places: u32) -> String {
+    if places == 0 {
+        return v.to_string();
+    }
+    let scale = 10i64.pow(places);
+    let sign = if v < 0 { "-" } else { "" };
+    let a = v.unsigned_abs();
+    let s = scale.unsigned_abs();
+    format!("{sign}{}.{:0w$}", a / s, a % s, w = places as usize)
 }
 
 impl From<&str> for Cell {
@@ -183,7 +191,10 @@ impl Table {
                     .zip(r)
                     .map(|(c, v)| {
                         let key = serde_json::Value::String(c.to_string());
-                        format!("{key}:{}", v.json())
+                        match v {
+                            Cell::Decimal(..) => format!("{key}:{}", v.text()),
+                            _ => format!("{key}:{}", v.json()),
+                        }
                     })
                     .collect();
                 format!("{{{}}}", fields.join(","))
@@ -202,7 +213,7 @@ mod tests {
 
     fn sample() -> Table {
         let mut t = Table::new(vec!["provider", "count", "pct"]);
-        t.push(vec!["98076541".into(), 12.into(), Cell::Fixed(66.666, 1)]);
+        t.push(vec!["98076541".into(), 12.into(), Cell::Decimal(667, 1)]);
         t.push(vec!["a,b".into(), 3.into(), Cell::Empty]);
         t
     }
@@ -222,5 +233,14 @@ mod tests {
         assert_eq!(v[0]["count"], 12);
         assert_eq!(v[0]["pct"], 66.7);
         assert_eq!(v[1]["pct"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn decimals_are_exact() {
+        assert_eq!(decimal(123370, 2), "1233.70");
+        assert_eq!(decimal(-1205, 2), "-12.05");
+        assert_eq!(decimal(-5, 2), "-0.05");
+        assert_eq!(decimal(1000, 1), "100.0");
+        assert_eq!(decimal(7, 0), "7");
     }
 }

@@ -163,6 +163,8 @@ pub struct Prestatie {
     pub status: PrestatieStatus,
     pub retour_codes: Vec<String>,
     pub message_id: i64,
+    /// When the declaration holding it was received (the declaration term counts from here).
+    pub received_at: DateTime<Utc>,
 }
 
 /// A received declaration (323) and what was approved of it.
@@ -211,6 +213,8 @@ pub struct ContextKeys {
     pub declaratie_nummer: Option<String>,
     /// Load the contracts in force for this provider and the product-code list (layer 4).
     pub contracts: bool,
+    /// Fact scopes whose rows are loaded into [`Context::facts`] (set by the facts engine).
+    pub fact_scopes: Vec<String>,
 }
 
 /// Who holds a ToewijzingNummer.
@@ -241,6 +245,8 @@ pub struct Context {
     pub identificatie_reused: bool,
     /// The contracts in force for this provider, when `ContextKeys::contracts` asked for them.
     pub contracts: ContractContext,
+    /// The stored timeliness rows of `ContextKeys::fact_scopes`.
+    pub facts: Vec<crate::facts::TimelinessFact>,
 }
 
 impl Context {
@@ -358,4 +364,7 @@ pub struct Outcome {
     pub retour_codes: Vec<String>,
     pub changes: Vec<Change>,
     pub outgoing: Vec<Outgoing>,
+    /// Fact rows to write in the same transaction, a whole scope at a time (filled in by the
+    /// facts engine after the rules decided; empty when facts are not recorded).
+    pub facts: Vec<crate::facts::FactSet>,
 }

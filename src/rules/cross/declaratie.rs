@@ -1070,6 +1070,7 @@ pub fn decide(d: &Declaratie, input: &DecideInput, ctx: &Context) -> Outcome {
             retour_codes,
             changes: Vec::new(),
             outgoing: vec![out],
+            facts: Vec::new(),
         };
     }
     let approved = o.prestaties.iter().filter(|p| p.goedgekeurd()).count();
@@ -1095,6 +1096,7 @@ pub fn decide(d: &Declaratie, input: &DecideInput, ctx: &Context) -> Outcome {
         retour_codes,
         changes: apply::declaratie(d, input, &o),
         outgoing,
+        facts: Vec::new(),
     }
 }
 

@@ -420,6 +420,7 @@ fn accepted(input: &DecideInput) -> Outcome {
         retour_codes: Vec::new(),
         changes: apply::changes(input),
         outgoing,
+        facts: Vec::new(),
     }
 }
 
@@ -492,5 +493,6 @@ pub fn recorded(input: &DecideInput, ctx: &Context) -> Outcome {
         retour_codes: codes,
         changes: Vec::new(),
         outgoing: vec![out],
+        facts: Vec::new(),
     }
 }
