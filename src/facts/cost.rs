@@ -554,6 +554,106 @@ mod tests {
     }
 
     #[test]
+    fn credits_net_against_the_debit_they_reverse() {
+        use crate::rules::cross::testutil::{client_met_prestaties, prestatie};
+        use crate::state::PrestatieStatus;
+        // August: D1 approved, credited by C1; D2 replaces it; C2 (a second credit of D1) was
+        // rejected (TR390); D3 rejected outright
+        let mut c2 = prestatie("C2", Some("D1"), 17, -93850);
+        c2.status = PrestatieStatus::Afgewezen;
+        c2.retour_codes = vec!["9390".into()];
+        let mut d3 = prestatie("D3", None, 17, 50000);
+        d3.status = PrestatieStatus::Afgewezen;
+        d3.retour_codes = vec!["0611".into(), "9346".into()];
+        let cs = client_met_prestaties(vec![
+            prestatie("D1", None, 17, 93850),
+            prestatie("C1", Some("D1"), 17, -93850),
+            prestatie("D2", None, 17, 112620),
+            c2,
+            d3,
+        ]);
+        let rows = prestatie_rows("s", "p", &cs, &ContractContext::default());
+        let by = |r: &str| rows.iter().find(|x| x.referentie_nummer == r).unwrap();
+        let brief = |r: &str| {
+            let x = by(r);
+            (
+                x.declared_cents,
+                x.approved_cents,
+                x.rejected_cents,
+                x.net_cents,
+                x.credited,
+            )
+        };
+        assert_eq!(brief("D1"), (93850, 93850, 0, 0, true));
+        assert_eq!(brief("C1"), (-93850, -93850, 0, 0, false));
+        assert_eq!(brief("D2"), (112620, 112620, 0, 112620, false));
+        assert_eq!(brief("C2"), (-93850, 0, -93850, 0, false));
+        assert_eq!(brief("D3"), (50000, 0, 50000, 0, false));
+        assert_eq!(by("D3").retour_codes, "0611 9346");
+        assert_eq!(
+            (
+                by("C1").debet_credit.as_str(),
+                by("D1").debet_credit.as_str()
+            ),
+            ("C", "D")
+        );
+        assert_eq!(
+            by("C1").period_month,
+            d(2026, 8, 1),
+            "a credit nets in its debit's month"
+        );
+        // netting per line and per total agree: the realisation is the replacement only
+        let net: i64 = rows.iter().map(|x| x.net_cents).sum();
+        let approved: i64 = rows.iter().map(|x| x.approved_cents).sum();
+        assert_eq!((net, approved), (112620, 112620));
+        // the allocation's realised amount nets too
+        let mut with_alloc = cs.clone();
+        with_alloc
+            .toewijzingen
+            .push(crate::rules::cross::testutil::toewijzing(17));
+        let allocs = toewijzing_rows("s", "p", &with_alloc, &ContractContext::default());
+        assert_eq!(allocs[0].realised_cents, 112620);
+        assert_eq!(allocs[0].commitment_cents, None, "no contract: no price");
+    }
+
+    #[test]
+    fn a_definitive_stop_ends_the_commitment() {
+        use crate::rules::cross::testutil::{client_met, start, stop, toewijzing};
+        let set = crate::contracts::ContractSet::from_csv(
+            "agb,gemeente,categorie,productcode,eenheid,tarief,geldig_van,geldig_tot,segment,budgetplafond\n\
+             98076541,*,45,45A03,04,9385,2026-01-01,,jeugd,\n",
+        )
+        .unwrap();
+        let contracts = ContractContext::of(set);
+        let running = client_met(vec![toewijzing(17)], vec![start(17, d(2026, 7, 6))]);
+        let r = &toewijzing_rows("s", "p", &running, &contracts)[0];
+        assert_eq!(r.commitment_end, Some(d(2026, 12, 31)));
+        assert_eq!(r.commitment_cents, Some(27 * 3 * 9385));
+        assert_eq!(r.segment.as_deref(), Some("jeugd"));
+        // stopped for good on Friday 4 September: weeks 27..36 (1 July is in week 27)
+        let stopped = client_met(
+            vec![toewijzing(17)],
+            vec![
+                start(17, d(2026, 7, 6)),
+                stop(17, d(2026, 7, 6), "34", d(2026, 9, 4)),
+            ],
+        );
+        let r = &toewijzing_rows("s", "p", &stopped, &contracts)[0];
+        assert_eq!(r.commitment_end, Some(d(2026, 9, 4)));
+        assert_eq!(r.commitment_cents, Some(10 * 3 * 9385));
+        // only temporarily stopped: the allocation still commits its whole validity
+        let paused = client_met(
+            vec![toewijzing(17)],
+            vec![
+                start(17, d(2026, 7, 6)),
+                stop(17, d(2026, 7, 6), "20", d(2026, 9, 4)),
+            ],
+        );
+        let r = &toewijzing_rows("s", "p", &paused, &contracts)[0];
+        assert_eq!(r.commitment_end, Some(d(2026, 12, 31)));
+    }
+
+    #[test]
     fn rounding_is_half_up_both_ways() {
         assert_eq!(div_half_up(3, 2), 2);
         assert_eq!(div_half_up(5, 4), 1);

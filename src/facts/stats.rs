@@ -302,6 +302,146 @@ mod tests {
         assert_eq!(percentile(&[0, 7], 90), Some(7));
     }
 
+    fn d(y: i32, m: u32, day: u32) -> chrono::NaiveDate {
+        chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn alloc(scope: &str, agb: &str, nummer: i64) -> ToewijzingKosten {
+        ToewijzingKosten {
+            key: format!("{scope}|T|{nummer}"),
+            scope: scope.into(),
+            standard: crate::message::kind::Standard::Ijw,
+            gemeente: "0513".into(),
+            agb: agb.into(),
+            client: "p".into(),
+            toewijzing_nummer: nummer,
+            categorie: Some("45".into()),
+            productcode: Some("45A03".into()),
+            segment: Some("jeugd".into()),
+            ingangsdatum: d(2026, 7, 1),
+            einddatum: Some(d(2026, 12, 31)),
+            commitment_end: Some(d(2026, 12, 31)),
+            volume: Some(3),
+            eenheid: Some("04".into()),
+            frequentie: Some("2".into()),
+            budget: None,
+            tarief: Some(9385),
+            tarief_eenheid: Some("04".into()),
+            basis: "omvang".into(),
+            commitment_cents: None,
+            realised_cents: 0,
+        }
+    }
+
+    fn line(
+        scope: &str,
+        agb: &str,
+        nummer: i64,
+        month: chrono::NaiveDate,
+        cents: i64,
+    ) -> PrestatieKosten {
+        PrestatieKosten {
+            key: format!("{scope}|P|{nummer}|{month}|{cents}"),
+            scope: scope.into(),
+            standard: crate::message::kind::Standard::Ijw,
+            gemeente: "0513".into(),
+            agb: agb.into(),
+            client: "p".into(),
+            declaratie_nummer: "D".into(),
+            referentie_nummer: format!("R{cents}"),
+            vorig_referentie_nummer: None,
+            toewijzing_nummer: nummer,
+            categorie: "45".into(),
+            productcode: "45A03".into(),
+            segment: Some("jeugd".into()),
+            period_month: month,
+            debet_credit: if cents < 0 { "C" } else { "D" }.into(),
+            volume: 1,
+            eenheid: "04".into(),
+            tarief: Some(9385),
+            declared_cents: cents,
+            approved_cents: cents,
+            rejected_cents: 0,
+            net_cents: cents,
+            credited: false,
+            status: "goedgekeurd".into(),
+            retour_codes: String::new(),
+            received_at: chrono::DateTime::<chrono::Utc>::default(),
+            received_on: month,
+        }
+    }
+
+    #[test]
+    fn forecast_is_realisation_plus_remaining_commitments() {
+        const P: &str = "11111111";
+        const Q: &str = "22222222";
+        // P: a weekly allocation, 27 weeks × 3 h × 93.85 = 7601.85 in 2026, of which 3000.00
+        // realised (a debit, a credit of 500.00 and its replacement of 400.00 in August), and a
+        // budget of 3650.00 over 1 July 2026 .. 30 June 2027 (1840.00 falls in 2026), already
+        // overspent in 2026 (2000.00): nothing remains on it
+        let mut budget = alloc("c2", P, 2);
+        budget.volume = None;
+        budget.eenheid = None;
+        budget.frequentie = None;
+        budget.budget = Some(365_000);
+        budget.einddatum = Some(d(2027, 6, 30));
+        budget.commitment_end = budget.einddatum;
+        // Q: an aspecific allocation without a price adds only what was declared
+        let mut aspecific = alloc("c3", Q, 3);
+        aspecific.productcode = None;
+        aspecific.tarief = None;
+        aspecific.volume = None;
+        let allocations = vec![alloc("c1", P, 1), budget, aspecific];
+        let lines = vec![
+            line("c1", P, 1, d(2026, 7, 1), 260_000),
+            line("c1", P, 1, d(2026, 8, 1), 50_000),
+            line("c1", P, 1, d(2026, 8, 1), -50_000),
+            line("c1", P, 1, d(2026, 8, 1), 40_000),
+            line("c2", P, 2, d(2026, 9, 1), 200_000),
+            line("c3", Q, 3, d(2026, 9, 1), 12_345),
+            // another year does not count
+            line("c1", P, 1, d(2025, 12, 1), 99_999),
+        ];
+        let ceilings = crate::contracts::ContractSet::from_csv(
+            "agb,gemeente,categorie,productcode,eenheid,tarief,geldig_van,geldig_tot,segment,budgetplafond\n\
+             11111111,*,45,45A03,04,9385,2026-01-01,,jeugd,1000000\n",
+        )
+        .unwrap();
+        let t = forecast(&lines, &allocations, &ceilings, 2026, GroupBy::Provider);
+        assert_eq!(
+            t.to_csv(),
+            "provider,year,realised,remaining,forecast,budget_ceiling,realised_pct,forecast_pct\n\
+             11111111,2026,5000.00,4601.85,9601.85,10000.00,50.0,96.0\n\
+             22222222,2026,123.45,0.00,123.45,,,\n"
+        );
+        // 2027: the budget's second half (1810.00), nothing realised yet
+        let t = forecast(&lines, &allocations, &ceilings, 2027, GroupBy::Municipality);
+        assert_eq!(
+            t.to_csv(),
+            "municipality,year,realised,remaining,forecast\n0513,2027,0.00,1810.00,1810.00\n"
+        );
+    }
+
+    #[test]
+    fn costs_per_group() {
+        let mut rejected = line("c1", "11111111", 1, d(2026, 8, 1), 70_000);
+        rejected.approved_cents = 0;
+        rejected.rejected_cents = 70_000;
+        rejected.net_cents = 0;
+        rejected.status = "afgewezen".into();
+        let lines = vec![
+            line("c1", "11111111", 1, d(2026, 7, 1), 50_000),
+            line("c1", "11111111", 1, d(2026, 7, 1), -50_000),
+            line("c1", "11111111", 1, d(2026, 7, 1), 45_000),
+            rejected,
+        ];
+        assert_eq!(
+            costs(&lines, GroupBy::Segment).to_csv(),
+            "segment,lines,rejected_lines,declared,approved,rejected,credited,net\n\
+             jeugd,4,1,1150.00,450.00,700.00,500.00,450.00\n"
+        );
+    }
+
     #[test]
     fn percentages_round_half_up_in_tenths() {
         assert_eq!(pct_tenths(2, 3), Some(667));

@@ -623,3 +623,348 @@ pub fn sorted(mut set: FactSet) -> FactSet {
 pub fn std_code(s: Standard) -> &'static str {
     s.slug()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::cross::testutil::*;
+    use crate::state::{PrestatieStatus, VerzoekSoort};
+    use chrono::TimeZone;
+
+    fn on(day: NaiveDate) -> DateTime<Utc> {
+        Utc.from_utc_datetime(&day.and_hms_opt(10, 0, 0).unwrap())
+    }
+
+    fn owner() -> Owner {
+        Owner {
+            scope: "s".into(),
+            standard: Standard::Ijw,
+            gemeente: GEMEENTE.into(),
+            agb: AGB.into(),
+            client: Some("p".into()),
+        }
+    }
+
+    fn with<T>(as_of: NaiveDate, f: impl FnOnce(&RowBuilder) -> T) -> T {
+        let dl = Deadlines::default();
+        let o = owner();
+        f(&RowBuilder {
+            deadlines: &dl,
+            owner: &o,
+            as_of,
+        })
+    }
+
+    fn tweak<T: Clone>(mut x: T, set: impl FnOnce(&mut T)) -> T {
+        set(&mut x);
+        x
+    }
+
+    /// (reference, due, fulfilled, days late, status) of a row.
+    fn brief(f: &TimelinessFact) -> (NaiveDate, NaiveDate, Option<NaiveDate>, Option<i64>, Status) {
+        (
+            f.reference_date,
+            f.due_date,
+            f.fulfilled_on,
+            f.days_late,
+            f.status,
+        )
+    }
+
+    #[test]
+    fn op271_start_on_time_late_missing_retroactive() {
+        // allocation 1 July .. 31 Dec, received Thursday 9 July (testutil): retroactive
+        let t = toewijzing(17);
+        let late = tweak(start(17, d(2026, 7, 6)), |l| {
+            l.received_at = on(d(2026, 7, 20))
+        });
+        let cs = client_met(vec![t.clone()], vec![late]);
+        let rows = with(d(2026, 8, 1), |b| op271_start(b, &cs, &t));
+        // reference: the later of the start (6 July) and receipt of the 301 (9 July)
+        assert_eq!(
+            rows.iter().map(brief).collect::<Vec<_>>(),
+            [(
+                d(2026, 7, 9),
+                d(2026, 7, 16),
+                Some(d(2026, 7, 20)),
+                Some(2),
+                Status::Late
+            )]
+        );
+        // no start yet: owed from the Ingangsdatum or the receipt, whichever is later
+        let none = client_met(vec![t.clone()], vec![]);
+        let rows = with(d(2026, 7, 16), |b| op271_start(b, &none, &t));
+        assert_eq!(rows[0].status, Status::Open);
+        let rows = with(d(2026, 7, 17), |b| op271_start(b, &none, &t));
+        assert_eq!(
+            brief(&rows[0]),
+            (d(2026, 7, 9), d(2026, 7, 16), None, None, Status::Overdue)
+        );
+        // a deleted allocation owes no start
+        let mut deleted = t.clone();
+        deleted.einddatum = Some(deleted.ingangsdatum);
+        deleted.reden_wijziging = Some("13".into());
+        let gone = client_met(vec![deleted.clone()], vec![]);
+        assert!(with(d(2026, 8, 1), |b| op271_start(b, &gone, &deleted)).is_empty());
+        // a deleted start (status 3) does not count
+        let del = tweak(start(17, d(2026, 7, 6)), |l| l.deleted = true);
+        let cs = client_met(vec![t.clone()], vec![del]);
+        let rows = with(d(2026, 8, 1), |b| op271_start(b, &cs, &t));
+        assert_eq!(rows[0].fulfilled_at, None);
+    }
+
+    #[test]
+    fn op271_a_restart_is_a_row_of_its_own() {
+        let t = toewijzing(17);
+        let cs = client_met(
+            vec![t.clone()],
+            vec![
+                start(17, d(2026, 7, 6)),
+                stop(17, d(2026, 7, 6), "20", d(2026, 7, 10)),
+                tweak(start(17, d(2026, 8, 3)), |l| {
+                    l.received_at = on(d(2026, 8, 4))
+                }),
+            ],
+        );
+        let rows = with(d(2026, 9, 1), |b| op271_start(b, &cs, &t));
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1].reference_date, d(2026, 8, 3));
+        assert_eq!(rows[1].status, Status::OnTime);
+        assert_ne!(rows[0].key, rows[1].key);
+    }
+
+    #[test]
+    fn op272_definitive_stop_after_a_temporary_stop() {
+        let t = toewijzing(17);
+        let tmp = tweak(stop(17, d(2026, 7, 6), "20", d(2026, 8, 14)), |l| {
+            l.received_at = on(d(2026, 8, 26))
+        });
+        // 3.2: the definitive stop's Einddatum is the moment it became known (casus 3)
+        let def = tweak(stop(17, d(2026, 7, 6), "34", d(2026, 9, 4)), |l| {
+            l.received_at = on(d(2026, 9, 10))
+        });
+        let cs = client_met(vec![t.clone()], vec![start(17, d(2026, 7, 6)), tmp, def]);
+        let rows = with(d(2026, 10, 1), |b| op272_stop(b, &cs, &t));
+        assert_eq!(
+            rows.iter().map(brief).collect::<Vec<_>>(),
+            [
+                (
+                    d(2026, 8, 14),
+                    d(2026, 8, 21),
+                    Some(d(2026, 8, 26)),
+                    Some(3),
+                    Status::Late
+                ),
+                (
+                    d(2026, 9, 4),
+                    d(2026, 9, 11),
+                    Some(d(2026, 9, 10)),
+                    Some(0),
+                    Status::OnTime
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn op272_owed_from_the_allocation_end_unless_restarted() {
+        let mut t = toewijzing(17);
+        t.einddatum = Some(d(2026, 9, 30));
+        // started, never stopped: owed from the Einddatum (OP288)
+        let cs = client_met(vec![t.clone()], vec![start(17, d(2026, 7, 6))]);
+        let rows = with(d(2026, 10, 8), |b| op272_stop(b, &cs, &t));
+        assert_eq!(
+            brief(&rows[0]),
+            (d(2026, 9, 30), d(2026, 10, 7), None, None, Status::Overdue)
+        );
+        // a temporary stop only: the definitive one is still owed
+        let cs = client_met(
+            vec![t.clone()],
+            vec![
+                start(17, d(2026, 7, 6)),
+                stop(17, d(2026, 7, 6), "20", d(2026, 8, 14)),
+            ],
+        );
+        let rows = with(d(2026, 10, 8), |b| op272_stop(b, &cs, &t));
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1].status, Status::Overdue);
+        // restarted after the temporary stop: the first delivery owes nothing more; the
+        // second owes its stop from the Einddatum
+        let cs = client_met(
+            vec![t.clone()],
+            vec![
+                start(17, d(2026, 7, 6)),
+                stop(17, d(2026, 7, 6), "20", d(2026, 8, 14)),
+                start(17, d(2026, 8, 24)),
+            ],
+        );
+        let rows = with(d(2026, 10, 8), |b| op272_stop(b, &cs, &t));
+        assert_eq!(rows.len(), 2, "{rows:#?}");
+        assert!(rows[1].key.ends_with("2026-08-24"));
+        // an open-ended allocation without a stop owes nothing yet
+        let mut open = t.clone();
+        open.einddatum = None;
+        let cs = client_met(vec![open.clone()], vec![start(17, d(2026, 7, 6))]);
+        assert!(with(d(2026, 10, 8), |b| op272_stop(b, &cs, &open)).is_empty());
+    }
+
+    #[test]
+    fn months_of_care_run_from_start_to_stop_or_today() {
+        let t = toewijzing(17);
+        let cs = client_met(
+            vec![t.clone()],
+            vec![
+                start(17, d(2026, 7, 20)),
+                stop(17, d(2026, 7, 20), "20", d(2026, 9, 2)),
+            ],
+        );
+        assert_eq!(
+            zorgmaanden(&cs, &t, d(2026, 12, 1)),
+            [d(2026, 7, 1), d(2026, 8, 1), d(2026, 9, 1)]
+        );
+        let running = client_met(vec![t.clone()], vec![start(17, d(2026, 7, 20))]);
+        assert_eq!(
+            zorgmaanden(&running, &t, d(2026, 8, 5)),
+            [d(2026, 7, 1), d(2026, 8, 1)]
+        );
+        // the allocation's end bounds it
+        assert_eq!(zorgmaanden(&running, &t, d(2027, 3, 1)).len(), 6);
+        // a start before the Ingangsdatum counts from the Ingangsdatum
+        let early = client_met(vec![t.clone()], vec![start(17, d(2026, 6, 15))]);
+        assert_eq!(zorgmaanden(&early, &t, d(2026, 7, 5)), [d(2026, 7, 1)]);
+    }
+
+    #[test]
+    fn declaration_term_met_by_the_first_approved_debit() {
+        let t = toewijzing(17);
+        let mut cs = client_met(vec![t.clone()], vec![start(17, d(2026, 7, 6))]);
+        // August: a rejected debit (does not count), then an approved one received 2 October
+        let mut rejected = prestatie("R1", None, 17, 93850);
+        rejected.status = PrestatieStatus::Afgewezen;
+        rejected.received_at = on(d(2026, 9, 10));
+        let mut approved = prestatie("R2", None, 17, 93850);
+        approved.received_at = on(d(2026, 10, 2));
+        // a credit never fulfils
+        let mut credit = prestatie("R3", Some("R2"), 17, -93850);
+        credit.received_at = on(d(2026, 9, 1));
+        cs.prestaties = vec![rejected, approved, credit];
+        let rows = with(d(2026, 10, 5), |b| declaratie_termijn(b, &cs, &t));
+        let aug = rows
+            .iter()
+            .find(|r| r.reference_date == d(2026, 8, 31))
+            .unwrap();
+        // due 30 September (Wednesday); met Friday 2 October: 2 working days late
+        assert_eq!(
+            brief(aug),
+            (
+                d(2026, 8, 31),
+                d(2026, 9, 30),
+                Some(d(2026, 10, 2)),
+                Some(2),
+                Status::Late
+            )
+        );
+        let jul = rows
+            .iter()
+            .find(|r| r.reference_date == d(2026, 7, 31))
+            .unwrap();
+        assert_eq!(jul.status, Status::Overdue);
+        let oct = rows
+            .iter()
+            .find(|r| r.reference_date == d(2026, 10, 31))
+            .unwrap();
+        assert_eq!(oct.status, Status::Open);
+        assert_eq!(rows.len(), 4, "July to October");
+        assert_eq!(rows[0].rule(), REGIONAL_DECLARATION_RULE);
+    }
+
+    #[test]
+    fn requests_first_answer_final_answer_and_woonplaatsbeginsel() {
+        // VOT received 9 July (Thursday): first answer due Thursday 16 July
+        let v = verzoek("REF-A", VerzoekSoort::Vot);
+        let in_onderzoek = tweak(antwoord("REF-A", "2"), |a| {
+            a.received_at = on(d(2026, 7, 15))
+        });
+        let r = RequestState {
+            verzoek: &v,
+            antwoorden: std::slice::from_ref(&in_onderzoek),
+            honoured_at: None,
+            product: (Some("45".into()), Some("45A03".into())),
+        };
+        let rows = with(d(2026, 8, 1), |b| request_rows(b, &r));
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].kind, ObligationKind::AntwoordVot);
+        assert_eq!(brief(&rows[0]).4, Status::OnTime);
+        // 8 weeks from the Dagtekening (22 June) = 17 August
+        assert_eq!(rows[1].kind, ObligationKind::EindantwoordVot);
+        assert_eq!(
+            brief(&rows[1]),
+            (d(2026, 6, 22), d(2026, 8, 17), None, None, Status::Open)
+        );
+        // honoured by a 301 on 20 August: late, 3 working days
+        let r = RequestState {
+            honoured_at: Some(on(d(2026, 8, 20))),
+            ..r
+        };
+        let rows = with(d(2026, 8, 20), |b| request_rows(b, &r));
+        assert_eq!(brief(&rows[1]).3, Some(3));
+        // a rejection on woonplaatsbeginsel, 14 days after receipt (9 July → 23 July)
+        let mut wpb = antwoord("REF-A", "1");
+        wpb.reden_afwijzing = Some("8".into());
+        wpb.received_at = on(d(2026, 7, 24));
+        let both = [in_onderzoek.clone(), wpb];
+        let r = RequestState {
+            verzoek: &v,
+            antwoorden: &both,
+            honoured_at: None,
+            product: (None, None),
+        };
+        let rows = with(d(2026, 8, 1), |b| request_rows(b, &r));
+        let kinds: Vec<_> = rows.iter().map(|r| r.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                ObligationKind::AntwoordVot,
+                ObligationKind::EindantwoordVot,
+                ObligationKind::Woonplaatsbeginsel
+            ]
+        );
+        assert_eq!(
+            brief(&rows[2]),
+            (
+                d(2026, 7, 9),
+                d(2026, 7, 23),
+                Some(d(2026, 7, 24)),
+                Some(1),
+                Status::Late
+            )
+        );
+        assert_eq!(rows[2].rule(), "OP359");
+        // the rejection is also the final answer
+        assert_eq!(rows[1].fulfilled_on, Some(d(2026, 7, 24)));
+        // a VOW is OP346
+        let vow = verzoek("REF-W", VerzoekSoort::Vow);
+        let r = RequestState {
+            verzoek: &vow,
+            antwoorden: &[],
+            honoured_at: None,
+            product: (None, None),
+        };
+        let rows = with(d(2026, 7, 10), |b| request_rows(b, &r));
+        assert_eq!(
+            (rows[0].kind, rows[0].rule()),
+            (ObligationKind::AntwoordVow, "OP346")
+        );
+        assert_eq!(rows[0].owed_by, GEMEENTE);
+    }
+
+    #[test]
+    fn kinds_and_parties_round_trip() {
+        for k in ObligationKind::ALL {
+            assert_eq!(ObligationKind::parse(k.code()), Some(k));
+        }
+        for p in [Partij::Aanbieder, Partij::Gemeente] {
+            assert_eq!(Partij::parse(p.code()), Some(p));
+        }
+    }
+}
