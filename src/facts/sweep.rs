@@ -14,10 +14,11 @@
 //! has already seen does not move that scope back.
 
 use super::engine::{ClientKey, FactsEngine};
-use crate::protocol::deadlines::local_date;
+use crate::protocol::deadlines::{local_date, Status};
 use crate::state::ContextKeys;
 use crate::store::{Store, StoreError};
 use chrono::{NaiveDate, Utc};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -27,7 +28,7 @@ use tokio_util::sync::CancellationToken;
 pub struct SweepReport {
     /// Client scopes re-derived.
     pub clients: usize,
-    /// Obligations that became overdue.
+    /// Obligations that became overdue in this sweep.
     pub overdue: u64,
 }
 
@@ -51,15 +52,30 @@ pub async fn sweep(
     date: NaiveDate,
 ) -> Result<SweepReport, StoreError> {
     let clients = store.active_clients().await?;
+    let mut overdue_total = 0;
+    let newly_overdue = AtomicU64::new(0);
     for key in &clients {
         let keys = client_keys(engine, key);
         let derive = |ctx: &crate::state::Context| {
             let state = ctx.client(&key.bsn).cloned().unwrap_or_default();
-            vec![engine.sweep_client(key, &state, &ctx.contracts, &ctx.facts, date)]
+            let set = engine.sweep_client(key, &state, &ctx.contracts, &ctx.facts, date);
+            let was_overdue = |k: &str| {
+                ctx.facts
+                    .iter()
+                    .any(|f| f.key == k && f.status == Status::Overdue)
+            };
+            let n = set
+                .timeliness
+                .iter()
+                .filter(|f| f.status == Status::Overdue && !was_overdue(&f.key))
+                .count();
+            newly_overdue.store(n as u64, Ordering::Relaxed);
+            vec![set]
         };
         store.refresh_facts(&keys, &derive).await?;
+        overdue_total += newly_overdue.load(Ordering::Relaxed);
     }
-    let overdue = store.mark_overdue(date).await?;
+    let overdue = overdue_total + store.mark_overdue(date).await?;
     Ok(SweepReport {
         clients: clients.len(),
         overdue,
