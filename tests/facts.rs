@@ -411,7 +411,10 @@ async fn cli_sweep_and_stats() {
     let bin = env!("CARGO_BIN_EXE_ijwmo");
     // A target directory shared by several checkouts may hold another branch's binary for a
     // moment (a concurrent build); that is not this code's failure.
-    let help = std::process::Command::new(bin).arg("--help").output().unwrap();
+    let help = std::process::Command::new(bin)
+        .arg("--help")
+        .output()
+        .unwrap();
     if !String::from_utf8_lossy(&help.stdout).contains("sweep") {
         eprintln!("SKIPPED: {bin} is not this build (shared target directory)");
         return;

@@ -695,6 +695,29 @@ async fn apply(
 }
 
 impl PgStore {
+    /// [`Store::refresh_facts`], with errors as PostgreSQL reports them.
+    async fn refresh(
+        &self,
+        keys: &crate::state::ContextKeys,
+        derive: &super::DeriveFacts<'_>,
+    ) -> Result<(), StoreError> {
+        let k = Keys::of(keys, crate::message::kind::Standard::Ijw);
+        let mut tx = self.pool.begin().await?;
+        let locks = codec::entity_locks(&k);
+        if !locks.is_empty() {
+            sqlx::query("SELECT ijwmo_lock_all($1)")
+                .bind(&locks)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let loaded = load(&mut tx, &k).await?;
+        let ctx = codec::assemble(&k, loaded, false);
+        let sets = derive(&ctx);
+        write_facts(&mut tx, &sets).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// [`Store::store`], with errors as PostgreSQL reports them.
     async fn judge(&self, received: &Received, decide: &Decide<'_>) -> Result<Stored, StoreError> {
         let mut tx = self.pool.begin().await?;
@@ -941,21 +964,7 @@ impl Store for PgStore {
         keys: &crate::state::ContextKeys,
         derive: &super::DeriveFacts<'_>,
     ) -> Result<(), StoreError> {
-        let k = Keys::of(keys, crate::message::kind::Standard::Ijw);
-        let mut tx = self.pool.begin().await?;
-        let locks = codec::entity_locks(&k);
-        if !locks.is_empty() {
-            sqlx::query("SELECT ijwmo_lock_all($1)")
-                .bind(&locks)
-                .execute(&mut *tx)
-                .await?;
-        }
-        let loaded = load(&mut tx, &k).await?;
-        let ctx = codec::assemble(&k, loaded, false);
-        let sets = derive(&ctx);
-        write_facts(&mut tx, &sets).await?;
-        tx.commit().await?;
-        Ok(())
+        self.refresh(keys, derive).await.map_err(redact)
     }
 
     async fn mark_overdue(&self, as_of: NaiveDate) -> Result<u64, StoreError> {
