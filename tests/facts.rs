@@ -19,6 +19,7 @@ on_both!(
     sweep_marks_overdue_is_idempotent_and_never_goes_back,
     a_message_processed_late_does_not_move_facts_back,
     both_fixture_stories_record_facts_without_a_bsn,
+    a_rejected_301_is_answered_by_the_service,
     views_for_bi_tools,
 );
 
@@ -301,6 +302,36 @@ mod scenarios {
             lines.iter().map(|l| l.rejected_cents).sum::<i64>(),
             -51600 + 70950
         );
+    }
+
+    pub async fn a_rejected_301_is_answered_by_the_service(db: Db) {
+        let store = db.open().await;
+        let p = pipeline(store.clone());
+        assert_eq!(
+            handle(&p, &fixture("JW315"), "2026-06-22").await,
+            Verdict::Accepted
+        );
+        // a BSN failing the elfproef: 0001, the service sends the 302 to the gemeente itself
+        let broken = fixture("JW301").replace(">999912367<", ">999912368<");
+        assert_eq!(handle(&p, &broken, "2026-06-26").await, Verdict::Rejected);
+        let facts = store.timeliness_facts(None, None).await.unwrap();
+        let retour = find(&facts, ObligationKind::Retour, "GDA301-04417");
+        assert_eq!(retour.len(), 1);
+        assert_eq!(
+            (retour[0].owed_by.as_str(), retour[0].status),
+            ("0513", Status::OnTime)
+        );
+        // the corrected 301 (a new Identificatie: the old one with other content would get
+        // 9056) is forwarded, and the provider owes its 302
+        let fixed = fixture("JW301").replace("GDA301-04417", "GDA301-04418");
+        assert_eq!(handle(&p, &fixed, "2026-06-29").await, Verdict::Accepted);
+        let facts = store.timeliness_facts(None, None).await.unwrap();
+        let retour = find(&facts, ObligationKind::Retour, "GDA301-04418");
+        assert_eq!(
+            (retour[0].owed_by.as_str(), retour[0].status),
+            ("98076541", Status::Open)
+        );
+        assert_eq!(retour[0].due_date, d(2026, 7, 2));
     }
 
     pub async fn views_for_bi_tools(db: Db) {

@@ -223,8 +223,11 @@ impl FactsEngine {
                 input.received_at,
             )
         } else {
-            // the receiver answers: the gemeente on provider messages, the provider on 301/319
-            let owed_by = if msg.kind.sent_by_gemeente() {
+            // the receiver answers: the gemeente on provider messages, the provider on a
+            // forwarded 301/319. What the service answers itself (also a 301/319 it rejects,
+            // which the provider never sees) it answers for the region's municipalities: owed
+            // by the gemeente, so the providers' figures hold only what providers did.
+            let owed_by = if msg.kind.sent_by_gemeente() && !by_service {
                 Partij::Aanbieder
             } else {
                 Partij::Gemeente

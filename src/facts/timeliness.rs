@@ -8,8 +8,9 @@
 //! What counts as meeting an obligation (decisions):
 //! - OP090 retour: the service itself answers provider messages (306/308/316/318) and rejected
 //!   gemeente messages, at processing time: met at receipt, 0 days late (these rows measure the
-//!   service). An accepted 301/319 is forwarded and the provider owes the 302/320: met when it
-//!   arrives (matched on the copied BerichtIdentificatie);
+//!   service, and are owed by the gemeente it answers for). An accepted 301/319 is forwarded and
+//!   the provider owes the 302/320: met when it arrives (matched on the copied
+//!   BerichtIdentificatie);
 //! - OP090x4: the service answers every 323 with a 325 at processing time: met at receipt;
 //! - OP271 start: the first accepted, not deleted 305 on the allocation; a later start (after a
 //!   stop) is its own row. Before any start the allocation owes one from its Ingangsdatum (or
