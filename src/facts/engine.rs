@@ -46,6 +46,18 @@ impl Default for FactsConfig {
     }
 }
 
+impl FactsConfig {
+    /// True when facts are to be recorded (a key is configured).
+    pub fn enabled(&self) -> bool {
+        !self.pseudonym_key.is_empty()
+    }
+
+    /// The pause between two sweeps of the running service.
+    pub fn sweep_interval(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.sweep_interval_secs.max(1))
+    }
+}
+
 #[derive(Debug, Error)]
 pub enum FactsError {
     #[error("facts: {0}")]
