@@ -1,6 +1,7 @@
 //! ijwmo: checks iJw 3.2 and iWmo 3.2 messages the way the standard and the regional contracts
 //! demand, answers the sender, and records timeliness and cost facts.
 
+pub mod config;
 pub mod contracts;
 pub mod corpus;
 pub mod facts;
@@ -13,6 +14,7 @@ pub mod rules;
 pub mod schema;
 pub mod state;
 pub mod store;
+pub mod transport;
 pub mod validate;
 
 pub use finding::{Finding, Layer};

@@ -17,6 +17,11 @@ struct Cli {
 enum Command {
     /// Validate message files (layer 1: schema, layer 2: rules within one message).
     Validate(cli::validate::Args),
+    /// Run the service: consume messages (spool folder or RabbitMQ), judge and store them,
+    /// publish answers and forwards, until SIGTERM/SIGINT.
+    Serve(Box<cli::serve::Args>),
+    /// Create or upgrade the database schema of the configured store.
+    Migrate(Box<cli::migrate::Args>),
     /// Import or list the regional contracts (tariffs, products, budget ceilings).
     Contracts(cli::contracts::Args),
     /// Turn obligations nobody met by a date into overdue facts.
@@ -39,6 +44,8 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Validate(args) => cli::validate::run(args),
+        Command::Serve(args) => cli::serve::run(*args),
+        Command::Migrate(args) => cli::migrate::run(*args),
         Command::Contracts(args) => cli::contracts::run(args),
         Command::Sweep(args) => cli::sweep::run(args),
         Command::Stats(args) => cli::stats::run(args),

@@ -2,6 +2,8 @@
 
 pub mod contracts;
 pub mod facts_args;
+pub mod migrate;
+pub mod serve;
 pub mod stats;
 pub mod store_args;
 pub mod sweep;

@@ -1,6 +1,7 @@
 //! What the facts commands (contracts, sweep, stats) share: the store to open, and a runtime.
 
 use anyhow::Context;
+use ijwmo::config::redact_url;
 use ijwmo::store::Store;
 use std::sync::Arc;
 
@@ -19,47 +20,12 @@ pub struct StoreArgs {
 }
 
 impl StoreArgs {
-    /// Opens and migrates the store; creates the folder of a new SQLite file.
+    /// Opens and migrates the store.
     pub async fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
-        create_sqlite_folder(&self.store_url)?;
         ijwmo::store::open(&self.store_url)
             .await
-            .with_context(|| format!("opening the store {}", redact(&self.store_url)))
+            .with_context(|| format!("opening the store {}", redact_url(&self.store_url)))
     }
-}
-
-/// The URL without its password, for messages.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
-            match creds.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
-    }
-}
-
-/// `sqlite://dir/file.db` needs `dir/` before SQLite can create the file.
-fn create_sqlite_folder(url: &str) -> anyhow::Result<()> {
-    let Some(rest) = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-    else {
-        return Ok(());
-    };
-    let path = rest.split('?').next().unwrap_or_default();
-    if path.is_empty() || path.starts_with(':') {
-        return Ok(());
-    }
-    if let Some(dir) = std::path::Path::new(path).parent() {
-        if !dir.as_os_str().is_empty() {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        }
-    }
-    Ok(())
 }
 
 /// Runs a future on a fresh runtime (the CLI is synchronous).
@@ -69,18 +35,4 @@ pub fn block_on<F: std::future::Future>(f: F) -> anyhow::Result<F::Output> {
         .build()
         .context("starting the async runtime")?;
     Ok(rt.block_on(f))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn passwords_are_hidden() {
-        assert_eq!(
-            redact("postgres://ijwmo:geheim@db:5432/ijwmo"),
-            "postgres://ijwmo:***@db:5432/ijwmo"
-        );
-        assert_eq!(redact("sqlite://x.db"), "sqlite://x.db");
-    }
 }

@@ -40,6 +40,10 @@ impl SqliteStore {
     /// [`crate::store::open`]). WAL lets readers work beside the writer; `synchronous = FULL`
     /// because a transport acknowledges as soon as the commit returns.
     pub async fn open(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
+        // the embedded default lives in ./ijwmo-data/: create the folder on first use
+        if let Some(dir) = path.as_ref().parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+        }
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)

@@ -1,9 +1,11 @@
-//! Shared helpers for the integration tests: the fixtures and the mutation generator.
+//! Shared helpers for the integration tests: the fixtures, the mutation generator, and the
+//! stores the transport tests run against.
 #![allow(dead_code)]
 
 pub mod level2;
 pub mod mutate;
 pub mod probe;
+pub mod stores;
 
 use ijwmo::message::tree::Element;
 use ijwmo::validate::Validator;

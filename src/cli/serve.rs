@@ -1,0 +1,133 @@
+//! `ijwmo serve`: runs the service — store, pipeline, transport (spool folder or RabbitMQ) and
+//! outbox publisher — until SIGTERM or SIGINT, then shuts down gracefully and exits 0.
+
+use anyhow::Context;
+use ijwmo::config::{Config, LogConfig, LogFormat, Overrides, TransportKind};
+use ijwmo::pipeline::{Pipeline, Settings};
+use ijwmo::transport::{amqp, spool};
+use std::process::ExitCode;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+/// Every option can also be set in the TOML file (`--config`) or through its `IJWMO_*`
+/// variable; a flag beats its variable, a variable beats the file, the file beats the default.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    overrides: Overrides,
+    /// Print the effective configuration as TOML (passwords hidden) and exit.
+    #[arg(long)]
+    print_config: bool,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let config = Config::load(&args.overrides)?;
+    if args.print_config {
+        print!("{}", config.to_toml_redacted());
+        return Ok(ExitCode::SUCCESS);
+    }
+    init_tracing(&config.log)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(serve(config))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Logs to stderr, as text or one JSON object per line. Log lines carry message kind, sender,
+/// identification and verdict — never a BSN or a finding's text.
+fn init_tracing(log: &LogConfig) -> anyhow::Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_new(&log.filter)
+        .with_context(|| format!("log filter '{}'", log.filter))?;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let result = match log.format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .try_init(),
+    };
+    result.map_err(|e| anyhow::anyhow!("cannot install the logger: {e}"))
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        transport = format!("{:?}", config.transport).to_lowercase(),
+        store = %ijwmo::config::redact_url(&config.store.url),
+        "starting"
+    );
+    create_sqlite_folder(&config.store.url)?;
+    let store = ijwmo::store::open(&config.store.url)
+        .await
+        .with_context(|| {
+            format!(
+                "opening the store {}",
+                ijwmo::config::redact_url(&config.store.url)
+            )
+        })?;
+    store.migrate().await.context("migrating the store")?;
+    let pipeline = Arc::new(Pipeline::new(store, Settings { today: None }));
+
+    let cancel = CancellationToken::new();
+    tokio::spawn(watch_signals(cancel.clone()));
+    match config.transport {
+        TransportKind::Spool => spool::serve(pipeline, &config, cancel)
+            .await
+            .with_context(|| format!("spool {}", config.spool.dir.display()))?,
+        TransportKind::Amqp => amqp::serve(pipeline, &config, cancel).await,
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// The first SIGTERM/SIGINT starts a graceful shutdown; a second one exits at once.
+async fn watch_signals(cancel: CancellationToken) {
+    if let Err(e) = shutdown_signal().await {
+        tracing::error!(error = %e, "cannot listen for signals; stop the service by killing it");
+        return;
+    }
+    tracing::info!("signal received: shutting down gracefully (send it again to stop at once)");
+    cancel.cancel();
+    if shutdown_signal().await.is_ok() {
+        tracing::warn!("second signal: stopping now; unacknowledged input is redelivered");
+        std::process::exit(130);
+    }
+}
+
+async fn shutdown_signal() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate())?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r,
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await
+    }
+}
+
+/// `sqlite://dir/file.db` needs `dir/` to exist before SQLite can create the file.
+fn create_sqlite_folder(url: &str) -> anyhow::Result<()> {
+    let Some(rest) = url.strip_prefix("sqlite://") else {
+        return Ok(());
+    };
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path.starts_with(':') {
+        return Ok(());
+    }
+    if let Some(dir) = std::path::Path::new(path).parent() {
+        if !dir.as_os_str().is_empty() {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,674 @@
+//! The service's configuration: one [`Config`], built in layers (later wins):
+//!
+//! 1. built-in defaults — the embedded shape, nothing to install: SQLite file + spool folder;
+//! 2. an optional TOML file (`--config FILE` / `IJWMO_CONFIG`);
+//! 3. environment variables `IJWMO_*` (12-factor);
+//! 4. command-line flags.
+//!
+//! Layers 3 and 4 arrive together through [`Overrides`] (clap reads each flag's `env`
+//! variable when the flag itself is absent), so `ijwmo serve --help` lists every option with
+//! its variable. Durations are written with a unit (`500ms`, `2s`, `1m`, `1h`).
+
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use thiserror::Error;
+
+/// Where messages come from and answers go to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum TransportKind {
+    /// Folders: `inbox/` in, `outbox/<routing key>/` out, `rejected/` kept aside.
+    Spool,
+    /// RabbitMQ (AMQP 0-9-1).
+    Amqp,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// RabbitMQ queue type of the input and dead-letter queues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum QueueType {
+    /// Replicated, at-least-once dead-lettering, poison-message delivery limit. Production.
+    Quorum,
+    /// Single-node classic queue.
+    Classic,
+}
+
+impl QueueType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueueType::Quorum => "quorum",
+            QueueType::Classic => "classic",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub transport: TransportKind,
+    /// Largest message accepted, in bytes; larger input is unprocessable (OP179).
+    pub max_message_size: usize,
+    /// How long a shutdown waits for in-flight messages and the last outbox flush.
+    #[serde(with = "duration_text")]
+    pub shutdown_grace: Duration,
+    pub store: StoreConfig,
+    pub spool: SpoolConfig,
+    pub amqp: AmqpConfig,
+    pub outbox: OutboxConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreConfig {
+    /// `sqlite://path/to/file.db`, `sqlite::memory:` or `postgres://user:pass@host/db`.
+    pub url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SpoolConfig {
+    /// Holds `inbox/`, `outbox/`, `rejected/` (and `archive/` when archiving).
+    pub dir: PathBuf,
+    /// How often `inbox/` is scanned. A file is taken once its size and modification time
+    /// were the same in two successive scans.
+    #[serde(with = "duration_text")]
+    pub poll_interval: Duration,
+    /// Move processed input to `archive/` instead of deleting it (the message log keeps the
+    /// raw message either way).
+    pub archive: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AmqpConfig {
+    /// `amqp://user:pass@host:5672/%2f` (`amqps://` for TLS); `?heartbeat=N` is honoured.
+    pub url: String,
+    /// Name the connection shows in the broker's management UI.
+    pub connection_name: String,
+    /// Topic exchange the gateways publish input to; the input queue is bound to it with `#`.
+    pub input_exchange: String,
+    pub input_queue: String,
+    /// Durable topic exchange answers and forwards are published to, with routing keys
+    /// `gemeente.<code>.<kind>` and `aanbieder.<agb>.<kind>`.
+    pub output_exchange: String,
+    /// Fanout exchange for input that cannot be processed (and for the broker's own
+    /// dead-lettering of the input queue).
+    pub dead_letter_exchange: String,
+    pub dead_letter_queue: String,
+    pub queue_type: QueueType,
+    /// Unacknowledged deliveries per consumer (basic.qos) = messages processed concurrently.
+    pub prefetch: u16,
+    /// How long a publish may wait for the broker's confirm before the channel is given up.
+    #[serde(with = "duration_text")]
+    pub publish_timeout: Duration,
+    /// Longest wait between reconnect attempts (the backoff starts at 250 ms and doubles).
+    #[serde(with = "duration_text")]
+    pub reconnect_max: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutboxConfig {
+    /// Rows claimed and published per round.
+    pub batch_size: u32,
+    /// Pause between rounds when the outbox is empty (a stored message wakes it earlier).
+    #[serde(with = "duration_text")]
+    pub interval: Duration,
+    /// When a message arrives again unchanged, publish the answers given to it then once more
+    /// (same identification, so receivers can deduplicate).
+    pub resend_duplicate_answers: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// tracing `EnvFilter` directives, e.g. `info` or `info,lapin=warn`.
+    pub filter: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            transport: TransportKind::Spool,
+            max_message_size: crate::validate::MAX_MESSAGE_BYTES,
+            shutdown_grace: Duration::from_secs(30),
+            store: StoreConfig::default(),
+            spool: SpoolConfig::default(),
+            amqp: AmqpConfig::default(),
+            outbox: OutboxConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            url: "sqlite://ijwmo-data/ijwmo.db".into(),
+        }
+    }
+}
+
+impl Default for SpoolConfig {
+    fn default() -> Self {
+        SpoolConfig {
+            dir: PathBuf::from("ijwmo-data/spool"),
+            poll_interval: Duration::from_millis(500),
+            archive: false,
+        }
+    }
+}
+
+impl Default for AmqpConfig {
+    fn default() -> Self {
+        AmqpConfig {
+            url: "amqp://guest:guest@127.0.0.1:5672/%2f".into(),
+            connection_name: "ijwmo".into(),
+            input_exchange: "ijwmo.in".into(),
+            input_queue: "ijwmo.in".into(),
+            output_exchange: "ijwmo.out".into(),
+            dead_letter_exchange: "ijwmo.dlx".into(),
+            dead_letter_queue: "ijwmo.dead".into(),
+            queue_type: QueueType::Quorum,
+            prefetch: 16,
+            publish_timeout: Duration::from_secs(30),
+            reconnect_max: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        OutboxConfig {
+            batch_size: 100,
+            interval: Duration::from_secs(1),
+            resend_duplicate_answers: true,
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            format: LogFormat::Text,
+            filter: "info".into(),
+        }
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("{path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Parse {
+        path: PathBuf,
+        source: Box<toml::de::Error>,
+    },
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// Environment variables and command-line flags; every field overrides the file when set.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Overrides {
+    /// TOML configuration file (optional; see deploy/ijwmo.example.toml).
+    #[arg(long = "config", value_name = "FILE", env = "IJWMO_CONFIG")]
+    pub config_file: Option<PathBuf>,
+    /// Store URL: sqlite://FILE, sqlite::memory: or postgres://… [default: sqlite://ijwmo-data/ijwmo.db]
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "IJWMO_STORE_URL",
+        hide_env_values = true
+    )]
+    pub store_url: Option<String>,
+    /// Where messages come from and answers go to [default: spool]
+    #[arg(long, value_enum, env = "IJWMO_TRANSPORT")]
+    pub transport: Option<TransportKind>,
+    /// Largest message accepted, in bytes [default: 26214400]
+    #[arg(long, value_name = "BYTES", env = "IJWMO_MAX_MESSAGE_SIZE")]
+    pub max_message_size: Option<usize>,
+    /// Time to finish in-flight messages and flush the outbox on SIGTERM/SIGINT [default: 30s]
+    #[arg(long, value_name = "DURATION", env = "IJWMO_SHUTDOWN_GRACE", value_parser = parse_duration)]
+    pub shutdown_grace: Option<Duration>,
+
+    /// Spool folder holding inbox/, outbox/, rejected/ (and archive/) [default: ijwmo-data/spool]
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "IJWMO_SPOOL_DIR",
+        help_heading = "Spool"
+    )]
+    pub spool_dir: Option<PathBuf>,
+    /// How often inbox/ is scanned [default: 500ms]
+    #[arg(long, value_name = "DURATION", env = "IJWMO_SPOOL_POLL_INTERVAL", value_parser = parse_duration, help_heading = "Spool")]
+    pub spool_poll_interval: Option<Duration>,
+    /// Move processed input to archive/ instead of deleting it [default: false]
+    #[arg(
+        long,
+        value_name = "BOOL",
+        env = "IJWMO_SPOOL_ARCHIVE",
+        help_heading = "Spool"
+    )]
+    pub spool_archive: Option<bool>,
+
+    /// Broker URL, amqp://user:pass@host:5672/%2f [default: amqp://guest:guest@127.0.0.1:5672/%2f]
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "IJWMO_AMQP_URL",
+        hide_env_values = true,
+        help_heading = "AMQP"
+    )]
+    pub amqp_url: Option<String>,
+    /// Connection name shown by the broker [default: ijwmo]
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "IJWMO_AMQP_CONNECTION_NAME",
+        help_heading = "AMQP"
+    )]
+    pub amqp_connection_name: Option<String>,
+    /// Topic exchange the input is published to [default: ijwmo.in]
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "IJWMO_AMQP_INPUT_EXCHANGE",
+        help_heading = "AMQP"
+    )]
+    pub amqp_input_exchange: Option<String>,
+    /// Durable input queue, bound to the input exchange with `#` [default: ijwmo.in]
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "IJWMO_AMQP_INPUT_QUEUE",
+        help_heading = "AMQP"
+    )]
+    pub amqp_input_queue: Option<String>,
+    /// Durable topic exchange for answers and forwards [default: ijwmo.out]
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "IJWMO_AMQP_OUTPUT_EXCHANGE",
+        help_heading = "AMQP"
+    )]
+    pub amqp_output_exchange: Option<String>,
+    /// Fanout exchange for unprocessable input [default: ijwmo.dlx]
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "IJWMO_AMQP_DEAD_LETTER_EXCHANGE",
+        help_heading = "AMQP"
+    )]
+    pub amqp_dead_letter_exchange: Option<String>,
+    /// Queue bound to the dead-letter exchange [default: ijwmo.dead]
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "IJWMO_AMQP_DEAD_LETTER_QUEUE",
+        help_heading = "AMQP"
+    )]
+    pub amqp_dead_letter_queue: Option<String>,
+    /// Type of the queues declared [default: quorum]
+    #[arg(long, value_enum, env = "IJWMO_AMQP_QUEUE_TYPE", help_heading = "AMQP")]
+    pub amqp_queue_type: Option<QueueType>,
+    /// Unacknowledged deliveries (basic.qos) = messages processed at once [default: 16]
+    #[arg(
+        long,
+        value_name = "N",
+        env = "IJWMO_AMQP_PREFETCH",
+        help_heading = "AMQP"
+    )]
+    pub amqp_prefetch: Option<u16>,
+    /// Longest wait for a publisher confirm [default: 30s]
+    #[arg(long, value_name = "DURATION", env = "IJWMO_AMQP_PUBLISH_TIMEOUT", value_parser = parse_duration, help_heading = "AMQP")]
+    pub amqp_publish_timeout: Option<Duration>,
+    /// Longest pause between reconnect attempts [default: 30s]
+    #[arg(long, value_name = "DURATION", env = "IJWMO_AMQP_RECONNECT_MAX", value_parser = parse_duration, help_heading = "AMQP")]
+    pub amqp_reconnect_max: Option<Duration>,
+
+    /// Outbox rows published per round [default: 100]
+    #[arg(
+        long,
+        value_name = "N",
+        env = "IJWMO_OUTBOX_BATCH_SIZE",
+        help_heading = "Outbox"
+    )]
+    pub outbox_batch_size: Option<u32>,
+    /// Pause between rounds when the outbox is empty [default: 1s]
+    #[arg(long, value_name = "DURATION", env = "IJWMO_OUTBOX_INTERVAL", value_parser = parse_duration, help_heading = "Outbox")]
+    pub outbox_interval: Option<Duration>,
+    /// Publish the earlier answers again when a message arrives again unchanged [default: true]
+    #[arg(
+        long,
+        value_name = "BOOL",
+        env = "IJWMO_OUTBOX_RESEND_DUPLICATE_ANSWERS",
+        help_heading = "Outbox"
+    )]
+    pub outbox_resend_duplicate_answers: Option<bool>,
+
+    /// Log line format [default: text]
+    #[arg(long, value_enum, env = "IJWMO_LOG_FORMAT", help_heading = "Logging")]
+    pub log_format: Option<LogFormat>,
+    /// Log filter (tracing EnvFilter directives) [default: info]
+    #[arg(
+        long,
+        value_name = "FILTER",
+        env = "IJWMO_LOG",
+        help_heading = "Logging"
+    )]
+    pub log_filter: Option<String>,
+}
+
+impl Config {
+    /// Defaults, then the file named in `overrides` (if any), then the overrides themselves.
+    pub fn load(overrides: &Overrides) -> Result<Config, ConfigError> {
+        let mut config = match &overrides.config_file {
+            Some(path) => Config::from_file(path)?,
+            None => Config::default(),
+        };
+        config.apply(overrides);
+        config.check()?;
+        Ok(config)
+    }
+
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::from_toml(&text).map_err(|source| ConfigError::Parse {
+            path: path.to_path_buf(),
+            source: Box::new(source),
+        })
+    }
+
+    pub fn from_toml(text: &str) -> Result<Config, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    /// The configuration as TOML with passwords in URLs replaced by `***`.
+    pub fn to_toml_redacted(&self) -> String {
+        let mut c = self.clone();
+        c.store.url = redact_url(&c.store.url);
+        c.amqp.url = redact_url(&c.amqp.url);
+        toml::to_string(&c).unwrap_or_else(|e| format!("# cannot render configuration: {e}\n"))
+    }
+
+    pub fn apply(&mut self, o: &Overrides) {
+        fn set<T: Clone>(target: &mut T, value: &Option<T>) {
+            if let Some(v) = value {
+                *target = v.clone();
+            }
+        }
+        set(&mut self.store.url, &o.store_url);
+        set(&mut self.transport, &o.transport);
+        set(&mut self.max_message_size, &o.max_message_size);
+        set(&mut self.shutdown_grace, &o.shutdown_grace);
+        set(&mut self.spool.dir, &o.spool_dir);
+        set(&mut self.spool.poll_interval, &o.spool_poll_interval);
+        set(&mut self.spool.archive, &o.spool_archive);
+        set(&mut self.amqp.url, &o.amqp_url);
+        set(&mut self.amqp.connection_name, &o.amqp_connection_name);
+        set(&mut self.amqp.input_exchange, &o.amqp_input_exchange);
+        set(&mut self.amqp.input_queue, &o.amqp_input_queue);
+        set(&mut self.amqp.output_exchange, &o.amqp_output_exchange);
+        set(
+            &mut self.amqp.dead_letter_exchange,
+            &o.amqp_dead_letter_exchange,
+        );
+        set(&mut self.amqp.dead_letter_queue, &o.amqp_dead_letter_queue);
+        set(&mut self.amqp.queue_type, &o.amqp_queue_type);
+        set(&mut self.amqp.prefetch, &o.amqp_prefetch);
+        set(&mut self.amqp.publish_timeout, &o.amqp_publish_timeout);
+        set(&mut self.amqp.reconnect_max, &o.amqp_reconnect_max);
+        set(&mut self.outbox.batch_size, &o.outbox_batch_size);
+        set(&mut self.outbox.interval, &o.outbox_interval);
+        set(
+            &mut self.outbox.resend_duplicate_answers,
+            &o.outbox_resend_duplicate_answers,
+        );
+        set(&mut self.log.format, &o.log_format);
+        set(&mut self.log.filter, &o.log_filter);
+    }
+
+    /// Rejects values the service cannot run with.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        let bad = |m: String| Err(ConfigError::Invalid(m));
+        if self.max_message_size == 0 {
+            return bad("max_message_size must be at least 1".into());
+        }
+        if self.amqp.prefetch == 0 {
+            return bad("amqp.prefetch must be at least 1".into());
+        }
+        if self.outbox.batch_size == 0 {
+            return bad("outbox.batch_size must be at least 1".into());
+        }
+        for (name, d) in [
+            ("spool.poll_interval", self.spool.poll_interval),
+            ("outbox.interval", self.outbox.interval),
+            ("amqp.publish_timeout", self.amqp.publish_timeout),
+            ("amqp.reconnect_max", self.amqp.reconnect_max),
+        ] {
+            if d.is_zero() {
+                return bad(format!("{name} must be longer than 0"));
+            }
+        }
+        for (name, value) in [
+            ("amqp.input_exchange", &self.amqp.input_exchange),
+            ("amqp.input_queue", &self.amqp.input_queue),
+            ("amqp.output_exchange", &self.amqp.output_exchange),
+            ("amqp.dead_letter_exchange", &self.amqp.dead_letter_exchange),
+            ("amqp.dead_letter_queue", &self.amqp.dead_letter_queue),
+        ] {
+            if value.is_empty() || value.len() > 255 {
+                return bad(format!("{name} must be 1 to 255 bytes long"));
+            }
+        }
+        if self.amqp.input_exchange == self.amqp.output_exchange {
+            return bad("amqp.input_exchange and amqp.output_exchange must differ".into());
+        }
+        if self.transport == TransportKind::Amqp && self.amqp.url.is_empty() {
+            return bad("amqp.url is required with transport amqp".into());
+        }
+        if self.store.url.is_empty() {
+            return bad("store.url is required".into());
+        }
+        Ok(())
+    }
+}
+
+/// `scheme://user:secret@host/…` → `scheme://user:***@host/…`; other text unchanged.
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end + 3..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    let Some(at) = authority.rfind('@') else {
+        return url.to_string();
+    };
+    let userinfo = &authority[..at];
+    let Some(colon) = userinfo.find(':') else {
+        return url.to_string();
+    };
+    format!(
+        "{}{}:***{}",
+        &url[..scheme_end + 3],
+        &userinfo[..colon],
+        &rest[at..]
+    )
+}
+
+/// Parses `250ms`, `2s`, `1m`, `1h` (a whole number and a unit).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("'{text}' is not a duration; write e.g. 500ms, 2s, 1m or 1h"))?;
+    let d = match unit.trim() {
+        "ms" => Duration::from_millis(n),
+        "s" => Duration::from_secs(n),
+        "m" | "min" => Duration::from_secs(n.saturating_mul(60)),
+        "h" => Duration::from_secs(n.saturating_mul(3600)),
+        _ => {
+            return Err(format!(
+                "'{text}' has no known unit; write e.g. 500ms, 2s, 1m or 1h"
+            ))
+        }
+    };
+    Ok(d)
+}
+
+/// The inverse of [`parse_duration`]: the largest unit that represents `d` exactly.
+pub fn format_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms == 0 || ms % 1000 != 0 {
+        format!("{ms}ms")
+    } else if ms % 3_600_000 == 0 {
+        format!("{}h", ms / 3_600_000)
+    } else if ms % 60_000 == 0 {
+        format!("{}m", ms / 60_000)
+    } else {
+        format!("{}s", ms / 1000)
+    }
+}
+
+mod duration_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::format_duration(*d))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let text = String::deserialize(d)?;
+        super::parse_duration(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_embedded_shape() {
+        let c = Config::default();
+        assert_eq!(c.transport, TransportKind::Spool);
+        assert_eq!(c.store.url, "sqlite://ijwmo-data/ijwmo.db");
+        assert_eq!(c.spool.dir, PathBuf::from("ijwmo-data/spool"));
+        assert_eq!(c.amqp.output_exchange, "ijwmo.out");
+        assert_eq!(c.amqp.dead_letter_queue, "ijwmo.dead");
+        c.check().unwrap();
+    }
+
+    #[test]
+    fn file_then_overrides() {
+        let c = Config::from_toml(
+            r#"
+            transport = "amqp"
+            shutdown_grace = "1m"
+            [amqp]
+            prefetch = 4
+            url = "amqp://u:p@broker:5672/%2f"
+            [spool]
+            poll_interval = "250ms"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(c.transport, TransportKind::Amqp);
+        assert_eq!(c.shutdown_grace, Duration::from_secs(60));
+        assert_eq!(c.amqp.prefetch, 4);
+        assert_eq!(c.amqp.input_queue, "ijwmo.in", "unset keys keep defaults");
+        assert_eq!(c.spool.poll_interval, Duration::from_millis(250));
+
+        let mut c2 = c.clone();
+        c2.apply(&Overrides {
+            amqp_prefetch: Some(32),
+            transport: Some(TransportKind::Spool),
+            ..Overrides::default()
+        });
+        assert_eq!(c2.amqp.prefetch, 32);
+        assert_eq!(c2.transport, TransportKind::Spool);
+        assert_eq!(c2.shutdown_grace, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_errors() {
+        assert!(Config::from_toml("prefetch = 3").is_err());
+        assert!(Config::from_toml("[amqp]\nprefetch = 3\nfoo = 1").is_err());
+        assert!(Config::from_toml("shutdown_grace = \"30\"").is_err());
+        let mut c = Config::default();
+        c.amqp.prefetch = 0;
+        assert!(c.check().is_err());
+    }
+
+    #[test]
+    fn durations_round_trip() {
+        for (text, d) in [
+            ("500ms", Duration::from_millis(500)),
+            ("2s", Duration::from_secs(2)),
+            ("1m", Duration::from_secs(60)),
+            ("1h", Duration::from_secs(3600)),
+            ("1500ms", Duration::from_millis(1500)),
+        ] {
+            assert_eq!(parse_duration(text).unwrap(), d);
+            assert_eq!(parse_duration(&format_duration(d)).unwrap(), d);
+        }
+        assert!(parse_duration("5").is_err());
+        assert!(parse_duration("s").is_err());
+        assert!(parse_duration("3 weeks").is_err());
+    }
+
+    #[test]
+    fn the_rendered_default_parses_back() {
+        let c = Config::default();
+        let text = c.to_toml_redacted();
+        assert_eq!(
+            Config::from_toml(&text).unwrap().amqp.url,
+            redact_url(&c.amqp.url)
+        );
+    }
+
+    #[test]
+    fn the_example_file_states_the_defaults() {
+        let text = include_str!("../deploy/ijwmo.example.toml");
+        assert_eq!(Config::from_toml(text).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_url("amqp://guest:guest@127.0.0.1:5672/%2f"),
+            "amqp://guest:***@127.0.0.1:5672/%2f"
+        );
+        assert_eq!(
+            redact_url("postgres://ijwmo:s3cr@t@db/ijwmo?sslmode=require"),
+            "postgres://ijwmo:***@db/ijwmo?sslmode=require"
+        );
+        assert_eq!(
+            redact_url("sqlite://ijwmo-data/ijwmo.db"),
+            "sqlite://ijwmo-data/ijwmo.db"
+        );
+        assert_eq!(redact_url("amqp://host/%2f"), "amqp://host/%2f");
+    }
+}

@@ -1,0 +1,882 @@
+//! RabbitMQ transport (lapin 4).
+//!
+//! Topology (declared on every (re)connect, idempotent; `deploy/rabbitmq/definitions.json`
+//! declares the same):
+//!
+//! ```text
+//! gateways ──► ijwmo.in (topic) ──#──► ijwmo.in (queue, x-dead-letter-exchange=ijwmo.dlx)
+//!                                          │ consume, manual ack after commit
+//!                                          ▼
+//!                                       ijwmo ──► outbox ──► ijwmo.out (topic)
+//!                                          │        gemeente.<code>.<kind>, aanbieder.<agb>.<kind>
+//!                                          │ unprocessable (+ x-ijwmo-reason, x-ijwmo-rule …)
+//!                                          ▼
+//!                                       ijwmo.dlx (fanout) ──► ijwmo.dead (queue)
+//! ```
+//!
+//! Per delivery: the pipeline runs; only after it returned `Ok` is the delivery settled.
+//! - stored → ack; the outbox publisher is woken.
+//! - duplicate → the answers given then are published again (best effort), ack.
+//! - unprocessable → published to the dead-letter exchange with the reason in headers
+//!   (confirmed, mandatory), then ack. If that publish fails: nack with requeue (retried).
+//!   This explicit publish (rather than `basic.reject` into the queue's DLX) is what lets the
+//!   reason travel with the message; the queue's `x-dead-letter-exchange` still catches what
+//!   the broker dead-letters itself (e.g. a quorum queue's delivery limit for poison input).
+//! - `Err` (transient: the store is down) → wait (exponential, up to `reconnect_max`, cut short
+//!   by shutdown), then `nack` with requeue. `nack` rather than `reject`: on RabbitMQ 4 it does
+//!   not count towards a quorum queue's delivery limit, so an outage does not dead-letter
+//!   valid input.
+//!
+//! Up to `prefetch` deliveries are processed concurrently, each acked on its own.
+//!
+//! Publishing (outbox rows, dead letters, answers sent again) uses its own channel in confirm
+//! mode, always `mandatory`. A publish counts as delivered only when the broker acked it AND
+//! did not return it as unroutable; a nack, a return, an error or a timeout leaves the outbox
+//! row unsent (retried once its claim expires). Publishes are serialised per channel so a
+//! returned message is always matched to its own publish.
+//!
+//! Reconnects: one supervisor builds connection, channels, topology, consumer and outbox
+//! publisher together and tears them down together on any connection, channel or consumer
+//! error (watched through `Connection::events_listener`, the consumer stream and a periodic
+//! status check), then retries with exponential backoff (250 ms doubling to `reconnect_max`).
+//! Deliveries still in flight on the dead channel cannot be acked any more (`Ok(false)`); the
+//! broker redelivers them and the store recognises them as duplicates.
+//!
+//! Shutdown (cancel token: SIGTERM/SIGINT): cancel the consumer (no new deliveries), let the
+//! in-flight deliveries finish and settle, flush the outbox, close channels and connection —
+//! all within `shutdown_grace`. Anything still unacked is requeued by the broker.
+
+use super::outbox::{OutboxPublisher, Sink, SinkError};
+use super::{handle_guarded, log_outcome, too_large, Backoff, Summary};
+use crate::config::{AmqpConfig, Config};
+use crate::finding::Finding;
+use crate::pipeline::{Handled, Incoming, Pipeline};
+use crate::state::Outgoing;
+use crate::store::OutboxRow;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use lapin::message::{BasicReturnMessage, Delivery};
+use lapin::options::{
+    BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicNackOptions,
+    BasicPublishOptions, BasicQosOptions, ConfirmSelectOptions, ExchangeDeclareOptions,
+    QueueBindOptions, QueueDeclareOptions,
+};
+use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
+use lapin::{
+    BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, Event, ExchangeKind,
+};
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use thiserror::Error;
+use tokio::sync::{Mutex, Notify, Semaphore};
+use tokio::time::{timeout, timeout_at, Instant};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// Header on outgoing messages: the outbox row id (for tracing a message back to its row).
+pub const HEADER_OUTBOX_ID: &str = "x-ijwmo-outbox-id";
+/// Dead-letter headers: the reason (first finding, as text) and its rule code.
+pub const HEADER_REASON: &str = "x-ijwmo-reason";
+pub const HEADER_RULE: &str = "x-ijwmo-rule";
+/// Dead-letter headers: where the first finding is, and every finding as a JSON array.
+pub const HEADER_LINE: &str = "x-ijwmo-line";
+pub const HEADER_COLUMN: &str = "x-ijwmo-column";
+pub const HEADER_PATH: &str = "x-ijwmo-path";
+pub const HEADER_FINDINGS: &str = "x-ijwmo-findings";
+/// Dead-letter headers: the exchange and routing key the input arrived with, and when.
+pub const HEADER_ORIGINAL_EXCHANGE: &str = "x-ijwmo-original-exchange";
+pub const HEADER_ORIGINAL_ROUTING_KEY: &str = "x-ijwmo-original-routing-key";
+pub const HEADER_RECEIVED_AT: &str = "x-ijwmo-received-at";
+
+/// At most this many findings travel in [`HEADER_FINDINGS`].
+const MAX_HEADER_FINDINGS: usize = 100;
+/// First wait after a failure (reconnect, transient processing error).
+const INITIAL_BACKOFF: Duration = Duration::from_millis(250);
+/// How often connection and channel status are checked besides the event stream.
+const HEALTH_CHECK: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Error)]
+pub enum AmqpError {
+    #[error("AMQP: {0}")]
+    Lapin(#[from] lapin::Error),
+    #[error("AMQP: {0}")]
+    Timeout(&'static str),
+    #[error("AMQP connection lost: {0}")]
+    Lost(String),
+}
+
+/// Declares exchanges, queues and bindings (idempotent; fails if an existing queue was
+/// declared with other arguments, e.g. another queue type).
+pub async fn declare_topology(channel: &Channel, cfg: &AmqpConfig) -> Result<(), lapin::Error> {
+    let durable = ExchangeDeclareOptions {
+        durable: true,
+        ..ExchangeDeclareOptions::default()
+    };
+    for (name, kind) in [
+        (&cfg.input_exchange, ExchangeKind::Topic),
+        (&cfg.output_exchange, ExchangeKind::Topic),
+        (&cfg.dead_letter_exchange, ExchangeKind::Fanout),
+    ] {
+        channel
+            .exchange_declare(name.as_str().into(), kind, durable, FieldTable::default())
+            .await?;
+    }
+    let mut dead_args = FieldTable::default();
+    dead_args.insert("x-queue-type".into(), long_string(cfg.queue_type.as_str()));
+    channel
+        .queue_declare(
+            cfg.dead_letter_queue.as_str().into(),
+            QueueDeclareOptions::durable(),
+            dead_args,
+        )
+        .await?;
+    channel
+        .queue_bind(
+            cfg.dead_letter_queue.as_str().into(),
+            cfg.dead_letter_exchange.as_str().into(),
+            "".into(),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        )
+        .await?;
+    channel
+        .queue_declare(
+            cfg.input_queue.as_str().into(),
+            QueueDeclareOptions::durable(),
+            input_queue_arguments(cfg),
+        )
+        .await?;
+    channel
+        .queue_bind(
+            cfg.input_queue.as_str().into(),
+            cfg.input_exchange.as_str().into(),
+            "#".into(),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        )
+        .await?;
+    Ok(())
+}
+
+/// `x-queue-type` and `x-dead-letter-exchange` of the input queue.
+pub fn input_queue_arguments(cfg: &AmqpConfig) -> FieldTable {
+    let mut args = FieldTable::default();
+    args.insert("x-queue-type".into(), long_string(cfg.queue_type.as_str()));
+    args.insert(
+        "x-dead-letter-exchange".into(),
+        long_string(&cfg.dead_letter_exchange),
+    );
+    args
+}
+
+fn long_string(s: &str) -> AMQPValue {
+    AMQPValue::LongString(LongString::from(s.as_bytes().to_vec()))
+}
+
+/// Opens a connection with the configured name (bounded by `publish_timeout`).
+pub async fn connect(cfg: &AmqpConfig) -> Result<Connection, AmqpError> {
+    let props =
+        ConnectionProperties::default().with_connection_name(cfg.connection_name.as_str().into());
+    match timeout(cfg.publish_timeout, Connection::connect(&cfg.url, props)).await {
+        Ok(r) => Ok(r?),
+        Err(_) => Err(AmqpError::Timeout("connect")),
+    }
+}
+
+/// Publishes on one confirm-mode channel; every publish is `mandatory`.
+pub struct Publisher {
+    channel: Mutex<Channel>,
+    output_exchange: String,
+    dead_letter_exchange: String,
+    timeout: Duration,
+    /// Fired when the channel failed (error or confirm timeout): the session reconnects.
+    broken: CancellationToken,
+}
+
+/// What became of one publish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Published {
+    /// Acked and routed to at least one queue.
+    Delivered,
+    /// Acked but returned: no queue is bound for the routing key.
+    Unroutable { reply_code: u16, reply_text: String },
+    /// The broker refused it (nack), e.g. a full queue with `reject-publish`.
+    Nacked,
+}
+
+impl Publisher {
+    /// Puts the channel in confirm mode.
+    pub async fn new(channel: Channel, cfg: &AmqpConfig) -> Result<Publisher, lapin::Error> {
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await?;
+        Ok(Publisher {
+            channel: Mutex::new(channel),
+            output_exchange: cfg.output_exchange.clone(),
+            dead_letter_exchange: cfg.dead_letter_exchange.clone(),
+            timeout: cfg.publish_timeout,
+            broken: CancellationToken::new(),
+        })
+    }
+
+    /// Cancelled once the channel is no longer usable.
+    pub fn broken(&self) -> CancellationToken {
+        self.broken.clone()
+    }
+
+    fn fail(&self, what: &str, e: impl std::fmt::Display) -> SinkError {
+        self.broken.cancel();
+        SinkError(format!("{what}: {e}"))
+    }
+
+    /// Publishes a batch and waits for every confirm; returns per message what became of it,
+    /// in input order. `Err` when the channel failed (then nothing is known to be delivered).
+    pub async fn publish_batch(
+        &self,
+        messages: Vec<(ShortString, ShortString, Vec<u8>, BasicProperties)>,
+    ) -> Result<Vec<Published>, SinkError> {
+        let channel = self.channel.lock().await;
+        if self.broken.is_cancelled() {
+            return Err(SinkError("publishing channel is closed".into()));
+        }
+        let deadline = Instant::now() + self.timeout;
+        let mut confirms = Vec::with_capacity(messages.len());
+        for (i, (exchange, routing_key, payload, props)) in messages.into_iter().enumerate() {
+            // tag each publish so a returned message can be matched to it
+            let mut headers = props.headers().clone().unwrap_or_default();
+            headers.insert(
+                "x-ijwmo-publish-seq".into(),
+                AMQPValue::LongLongInt(i as i64),
+            );
+            let props = props.with_headers(headers);
+            let publish = channel.basic_publish(
+                exchange,
+                routing_key,
+                BasicPublishOptions {
+                    mandatory: true,
+                    ..BasicPublishOptions::default()
+                },
+                &payload,
+                props,
+            );
+            match timeout_at(deadline, publish).await {
+                Ok(Ok(confirm)) => confirms.push(confirm),
+                Ok(Err(e)) => return Err(self.fail("publish", e)),
+                Err(_) => return Err(self.fail("publish", "timed out")),
+            }
+        }
+        let mut outcome = Vec::with_capacity(confirms.len());
+        let mut returned: Vec<BasicReturnMessage> = Vec::new();
+        for confirm in confirms {
+            match timeout_at(deadline, confirm).await {
+                Ok(Ok(Confirmation::Ack(ret))) => {
+                    returned.extend(ret);
+                    outcome.push(Published::Delivered);
+                }
+                Ok(Ok(Confirmation::Nack(ret))) => {
+                    returned.extend(ret);
+                    outcome.push(Published::Nacked);
+                }
+                Ok(Ok(Confirmation::NotRequested)) => {
+                    return Err(self.fail("publish", "channel is not in confirm mode"))
+                }
+                Ok(Err(e)) => return Err(self.fail("publisher confirm", e)),
+                Err(_) => return Err(self.fail("publisher confirm", "timed out")),
+            }
+        }
+        // a return arrives before its publish's ack, but may be attached to another confirm
+        // of a multiple-ack: match it by the sequence header
+        let mut seen = HashSet::new();
+        for r in returned {
+            let seq = r
+                .delivery
+                .properties
+                .headers()
+                .as_ref()
+                .and_then(|h| h.inner().get("x-ijwmo-publish-seq").cloned());
+            match seq {
+                Some(AMQPValue::LongLongInt(i)) if (i as usize) < outcome.len() => {
+                    let i = i as usize;
+                    seen.insert(i);
+                    if outcome[i] == Published::Delivered {
+                        outcome[i] = Published::Unroutable {
+                            reply_code: r.reply_code,
+                            reply_text: r.reply_text.to_string(),
+                        };
+                    }
+                }
+                _ => {
+                    // cannot tell which: count none of this batch as delivered
+                    tracing::warn!("returned message without a publish sequence");
+                    for o in outcome.iter_mut() {
+                        if *o == Published::Delivered {
+                            *o = Published::Nacked;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(outcome)
+    }
+
+    fn outgoing_properties(message: &Outgoing, outbox_id: Option<i64>) -> BasicProperties {
+        let mut headers = FieldTable::default();
+        if let Some(id) = outbox_id {
+            headers.insert(HEADER_OUTBOX_ID.into(), AMQPValue::LongLongInt(id));
+        }
+        BasicProperties::default()
+            .with_message_id(short(&message.identificatie))
+            .with_content_type("application/xml".into())
+            .with_content_encoding("utf-8".into())
+            .with_delivery_mode(2)
+            .with_type(short(&message.kind.to_string()))
+            .with_app_id("ijwmo".into())
+            .with_timestamp(Utc::now().timestamp().max(0) as u64)
+            .with_headers(headers)
+    }
+
+    async fn publish_outgoing(
+        &self,
+        items: &[(Option<i64>, &Outgoing)],
+    ) -> Result<Vec<Published>, SinkError> {
+        let exchange: ShortString = self.output_exchange.as_str().into();
+        let mut batch = Vec::new();
+        let mut index = Vec::new();
+        for (n, (id, m)) in items.iter().enumerate() {
+            match ShortString::try_new(m.routing_key.clone()) {
+                Ok(rk) => {
+                    batch.push((
+                        exchange.clone(),
+                        rk,
+                        m.xml.as_bytes().to_vec(),
+                        Self::outgoing_properties(m, *id),
+                    ));
+                    index.push(n);
+                }
+                Err(_) => tracing::error!(
+                    outbox_id = id,
+                    "routing key longer than 255 bytes; message not published"
+                ),
+            }
+        }
+        let got = self.publish_batch(batch).await?;
+        let mut out = vec![Published::Nacked; items.len()];
+        for (n, p) in index.into_iter().zip(got) {
+            out[n] = p;
+        }
+        Ok(out)
+    }
+
+    /// Publishes unprocessable input to the dead-letter exchange with the reason in headers.
+    /// `Ok(true)` once the broker confirmed it and routed it to a queue.
+    pub async fn dead_letter(
+        &self,
+        delivery: &Delivery,
+        bytes: &[u8],
+        received_at: DateTime<Utc>,
+        reason: &str,
+        findings: &[Finding],
+    ) -> Result<bool, SinkError> {
+        let props = dead_letter_properties(delivery, received_at, reason, findings);
+        let got = self
+            .publish_batch(vec![(
+                self.dead_letter_exchange.as_str().into(),
+                delivery.routing_key.clone(),
+                bytes.to_vec(),
+                props,
+            )])
+            .await?;
+        Ok(got.first() == Some(&Published::Delivered))
+    }
+}
+
+/// The original properties (message id, timestamp, …) with the dead-letter headers added.
+fn dead_letter_properties(
+    delivery: &Delivery,
+    received_at: DateTime<Utc>,
+    reason: &str,
+    findings: &[Finding],
+) -> BasicProperties {
+    let mut headers = delivery.properties.headers().clone().unwrap_or_default();
+    let first = findings.first();
+    let text = |s: &str| long_string(s);
+    headers.insert(HEADER_REASON.into(), text(&truncate(reason, 4000)));
+    headers.insert(
+        HEADER_RULE.into(),
+        text(first.and_then(|f| f.rule.as_deref()).unwrap_or("-")),
+    );
+    if let Some(f) = first {
+        headers.insert(HEADER_LINE.into(), AMQPValue::LongLongInt(f.line.into()));
+        headers.insert(
+            HEADER_COLUMN.into(),
+            AMQPValue::LongLongInt(f.column.into()),
+        );
+        headers.insert(HEADER_PATH.into(), text(&f.path));
+    }
+    let listed = &findings[..findings.len().min(MAX_HEADER_FINDINGS)];
+    headers.insert(
+        HEADER_FINDINGS.into(),
+        text(&serde_json::to_string(listed).unwrap_or_default()),
+    );
+    headers.insert(
+        HEADER_ORIGINAL_EXCHANGE.into(),
+        text(delivery.exchange.as_str()),
+    );
+    headers.insert(
+        HEADER_ORIGINAL_ROUTING_KEY.into(),
+        text(delivery.routing_key.as_str()),
+    );
+    headers.insert(HEADER_RECEIVED_AT.into(), text(&received_at.to_rfc3339()));
+    delivery
+        .properties
+        .clone()
+        .with_delivery_mode(2)
+        .with_headers(headers)
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+/// A short string, cut to the 255 bytes AMQP allows.
+fn short(s: &str) -> ShortString {
+    ShortString::try_new(truncate(s, 250)).unwrap_or_else(|_| ShortString::from("-"))
+}
+
+#[async_trait]
+impl Sink for Publisher {
+    async fn deliver(&self, rows: &[OutboxRow]) -> Result<Vec<i64>, SinkError> {
+        let items: Vec<(Option<i64>, &Outgoing)> =
+            rows.iter().map(|r| (Some(r.id), &r.message)).collect();
+        let got = self.publish_outgoing(&items).await?;
+        let mut sent = Vec::new();
+        for (row, p) in rows.iter().zip(got) {
+            match p {
+                Published::Delivered => {
+                    tracing::info!(
+                        outbox_id = row.id,
+                        kind = %row.message.kind,
+                        routing_key = %row.message.routing_key,
+                        identificatie = %row.message.identificatie,
+                        "outgoing message published"
+                    );
+                    sent.push(row.id);
+                }
+                Published::Unroutable {
+                    reply_code,
+                    reply_text,
+                } => tracing::error!(
+                    outbox_id = row.id,
+                    routing_key = %row.message.routing_key,
+                    reply_code,
+                    reply_text,
+                    "outgoing message unroutable: no queue bound for its routing key"
+                ),
+                Published::Nacked => tracing::warn!(
+                    outbox_id = row.id,
+                    routing_key = %row.message.routing_key,
+                    "outgoing message refused by the broker (nack)"
+                ),
+            }
+        }
+        Ok(sent)
+    }
+
+    async fn deliver_again(&self, messages: &[Outgoing]) -> Result<usize, SinkError> {
+        let items: Vec<(Option<i64>, &Outgoing)> = messages.iter().map(|m| (None, m)).collect();
+        let got = self.publish_outgoing(&items).await?;
+        Ok(got.iter().filter(|p| **p == Published::Delivered).count())
+    }
+}
+
+/// The receipt time of a delivery: its `timestamp` property (seconds since the epoch; values
+/// too large for seconds are read as milliseconds), else now.
+pub fn receipt_time(properties: &BasicProperties) -> DateTime<Utc> {
+    let from_property = properties.timestamp().and_then(|ts| {
+        let ts = i64::try_from(ts).ok()?;
+        if ts > 100_000_000_000 {
+            DateTime::from_timestamp_millis(ts)
+        } else {
+            DateTime::from_timestamp(ts, 0)
+        }
+    });
+    from_property.unwrap_or_else(Utc::now)
+}
+
+/// Shared by every delivery task.
+struct Worker {
+    pipeline: Arc<Pipeline>,
+    max_message_size: usize,
+    resend_duplicate_answers: bool,
+    retry_max: Duration,
+    /// Consecutive transient failures, for the retry wait.
+    failures: AtomicU32,
+    wake: Arc<Notify>,
+    cancel: CancellationToken,
+}
+
+impl Worker {
+    fn retry_delay(&self) -> Duration {
+        let n = self.failures.fetch_add(1, Ordering::Relaxed).min(16);
+        (INITIAL_BACKOFF * 2u32.pow(n)).min(self.retry_max)
+    }
+
+    /// Processes one delivery and settles it (see the module doc).
+    async fn handle(&self, publisher: &Publisher, mut delivery: Delivery) {
+        let received_at = receipt_time(&delivery.properties);
+        let origin = match delivery.properties.message_id() {
+            Some(id) => format!("amqp:{id}"),
+            None => format!("amqp:#{}", delivery.delivery_tag),
+        };
+        let bytes = std::mem::take(&mut delivery.data);
+        let summary = Summary::sniff(&bytes);
+        let incoming = Incoming {
+            bytes,
+            received_at,
+            origin: origin.clone(),
+        };
+        let result = if incoming.bytes.len() > self.max_message_size {
+            Ok(too_large(incoming.bytes.len(), self.max_message_size))
+        } else {
+            handle_guarded(&self.pipeline, &incoming).await
+        };
+        log_outcome(&origin, &summary, &result);
+        if delivery.redelivered {
+            tracing::debug!(%origin, "was a redelivery");
+        }
+        let ack = match result {
+            Ok(Handled::Stored { .. }) => {
+                self.wake.notify_one();
+                true
+            }
+            Ok(Handled::Duplicate { answers, .. }) => {
+                if self.resend_duplicate_answers && !answers.is_empty() {
+                    match publisher.deliver_again(&answers).await {
+                        Ok(n) => tracing::info!(%origin, answers = n, "answers published again"),
+                        Err(e) => {
+                            tracing::warn!(%origin, error = %e, "answers not published again")
+                        }
+                    }
+                }
+                true
+            }
+            Ok(Handled::Unprocessable { reason, findings }) => {
+                match publisher
+                    .dead_letter(&delivery, &incoming.bytes, received_at, &reason, &findings)
+                    .await
+                {
+                    Ok(true) => {
+                        tracing::info!(%origin, "moved to the dead-letter queue");
+                        true
+                    }
+                    Ok(false) => {
+                        tracing::error!(%origin, "dead-letter publish refused or unroutable; will retry");
+                        false
+                    }
+                    Err(e) => {
+                        tracing::warn!(%origin, error = %e, "dead-letter publish failed; will retry");
+                        false
+                    }
+                }
+            }
+            Err(_) => false,
+        };
+        if ack {
+            self.failures.store(0, Ordering::Relaxed);
+            settle(&delivery, true, &origin).await;
+        } else {
+            let wait = self.retry_delay();
+            tokio::select! {
+                _ = self.cancel.cancelled() => {}
+                _ = tokio::time::sleep(wait) => {}
+            }
+            settle(&delivery, false, &origin).await;
+        }
+    }
+}
+
+/// Acks, or nacks with requeue. `Ok(false)` means the channel is gone: nothing was sent and
+/// the broker will redeliver.
+async fn settle(delivery: &Delivery, ack: bool, origin: &str) {
+    let result = if ack {
+        delivery.ack(BasicAckOptions::default()).await
+    } else {
+        delivery
+            .nack(BasicNackOptions {
+                requeue: true,
+                multiple: false,
+            })
+            .await
+    };
+    let what = if ack { "ack" } else { "nack" };
+    match result {
+        Ok(true) => {}
+        Ok(false) => tracing::warn!(
+            origin,
+            what,
+            "channel closed before settling; the broker redelivers and the store recognises it"
+        ),
+        Err(e) => {
+            tracing::warn!(origin, what, error = %e, "settling failed; the broker redelivers")
+        }
+    }
+}
+
+/// Runs the AMQP transport until `cancel` fires: connects (and reconnects with backoff),
+/// consumes, publishes the outbox; then shuts down gracefully within `shutdown_grace`.
+pub async fn serve(pipeline: Arc<Pipeline>, config: &Config, cancel: CancellationToken) {
+    let cfg = &config.amqp;
+    let worker = Arc::new(Worker {
+        pipeline,
+        max_message_size: config.max_message_size,
+        resend_duplicate_answers: config.outbox.resend_duplicate_answers,
+        retry_max: cfg.reconnect_max,
+        failures: AtomicU32::new(0),
+        wake: Arc::new(Notify::new()),
+        cancel: cancel.clone(),
+    });
+    let limiter = Arc::new(Semaphore::new(usize::from(cfg.prefetch.max(1))));
+    let tracker = TaskTracker::new();
+    let mut backoff = Backoff::new(INITIAL_BACKOFF, cfg.reconnect_max);
+    loop {
+        if cancel.is_cancelled() {
+            break;
+        }
+        match Session::open(config).await {
+            Ok(session) => {
+                backoff.reset();
+                match session.run(config, &worker, &limiter, &tracker).await {
+                    Ok(()) => return,
+                    Err(e) => tracing::warn!(error = %e, "AMQP session ended; reconnecting"),
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "cannot set up AMQP; retrying"),
+        }
+        let wait = backoff.next_delay();
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+    // cancelled while disconnected: let deliveries of an earlier session finish their commit
+    tracker.close();
+    if timeout(config.shutdown_grace, tracker.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!("in-flight messages did not finish within the shutdown grace");
+    }
+}
+
+/// One connection with its channels, consumer and publisher.
+struct Session {
+    connection: Connection,
+    consume: Channel,
+    publisher: Arc<Publisher>,
+}
+
+impl Session {
+    async fn open(config: &Config) -> Result<Session, AmqpError> {
+        let cfg = &config.amqp;
+        let connection = connect(cfg).await?;
+        let setup = async {
+            let consume = connection.create_channel().await?;
+            declare_topology(&consume, cfg).await?;
+            consume
+                .basic_qos(cfg.prefetch, BasicQosOptions { global: false })
+                .await?;
+            let publish = connection.create_channel().await?;
+            let publisher = Publisher::new(publish, cfg).await?;
+            Ok::<_, lapin::Error>((consume, publisher))
+        };
+        let (consume, publisher) = match timeout(cfg.publish_timeout, setup).await {
+            Ok(Ok(x)) => x,
+            Ok(Err(e)) => {
+                let _ = connection.close(200, "setup failed".into()).await;
+                return Err(e.into());
+            }
+            Err(_) => {
+                let _ = connection.close(200, "setup timed out".into()).await;
+                return Err(AmqpError::Timeout("channel setup"));
+            }
+        };
+        tracing::info!(
+            queue = %cfg.input_queue,
+            prefetch = cfg.prefetch,
+            "connected to the broker; topology declared"
+        );
+        Ok(Session {
+            connection,
+            consume,
+            publisher: Arc::new(publisher),
+        })
+    }
+
+    /// Consumes until cancelled (`Ok`, after a graceful shutdown) or until the connection
+    /// fails (`Err`: the caller reconnects).
+    async fn run(
+        self,
+        config: &Config,
+        worker: &Arc<Worker>,
+        limiter: &Arc<Semaphore>,
+        tracker: &TaskTracker,
+    ) -> Result<(), AmqpError> {
+        let cfg = &config.amqp;
+        let cancel = worker.cancel.clone();
+        let mut events = self.connection.events_listener();
+        let consuming = self.consume.basic_consume(
+            cfg.input_queue.as_str().into(),
+            "".into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        );
+        let mut consumer = match timeout(cfg.publish_timeout, consuming).await {
+            Ok(Ok(c)) => c,
+            failed => {
+                let _ = timeout(
+                    Duration::from_secs(1),
+                    self.connection.close(200, "reconnecting".into()),
+                )
+                .await;
+                return Err(match failed {
+                    Ok(Err(e)) => e.into(),
+                    _ => AmqpError::Timeout("basic.consume"),
+                });
+            }
+        };
+        let outbox = OutboxPublisher::new(
+            worker.pipeline.store().clone(),
+            self.publisher.clone(),
+            config.outbox.batch_size,
+            config.outbox.interval,
+        )
+        .with_wake(worker.wake.clone());
+        let outbox_cancel = CancellationToken::new();
+        let mut outbox_task = {
+            let token = outbox_cancel.clone();
+            tokio::spawn(async move { outbox.run(token).await })
+        };
+        let broken = self.publisher.broken();
+        let mut health = tokio::time::interval(HEALTH_CHECK);
+        let mut permit = None;
+        let failure: Option<String> = loop {
+            tokio::select! {
+                _ = cancel.cancelled() => break None,
+                _ = broken.cancelled() => break Some("publishing channel failed".into()),
+                ev = events.next() => match ev {
+                    Some(Event::Error(e)) => break Some(e.to_string()),
+                    Some(Event::ConnectionBlocked(reason)) =>
+                        tracing::warn!(%reason, "broker blocked the connection (resource alarm)"),
+                    Some(Event::ConnectionUnblocked) => tracing::info!("broker unblocked the connection"),
+                    Some(_) => {}
+                    None => break Some("connection event stream ended".into()),
+                },
+                r = &mut outbox_task => break Some(match r {
+                    Ok(Ok(())) => "outbox publisher stopped".into(),
+                    Ok(Err(e)) => format!("outbox publisher: {e}"),
+                    Err(e) => format!("outbox publisher: {e}"),
+                }),
+                _ = health.tick() => {
+                    if !self.connection.status().connected() || !self.consume.status().connected() {
+                        break Some("connection or channel no longer connected".into());
+                    }
+                }
+                p = limiter.clone().acquire_owned(), if permit.is_none() => {
+                    permit = Some(p.expect("the limiter is never closed"));
+                }
+                d = consumer.next(), if permit.is_some() => match d {
+                    Some(Ok(delivery)) => {
+                        let held = permit.take();
+                        let worker = worker.clone();
+                        let publisher = self.publisher.clone();
+                        tracker.spawn(async move {
+                            worker.handle(&publisher, delivery).await;
+                            drop(held);
+                        });
+                    }
+                    Some(Err(e)) => break Some(e.to_string()),
+                    None => break Some("the broker cancelled the consumer".into()),
+                },
+            }
+        };
+        if let Some(reason) = failure {
+            outbox_cancel.cancel();
+            outbox_task.abort();
+            let _ = timeout(
+                Duration::from_secs(1),
+                self.connection.close(200, "reconnecting".into()),
+            )
+            .await;
+            return Err(AmqpError::Lost(reason));
+        }
+
+        // graceful shutdown
+        let deadline = Instant::now() + config.shutdown_grace;
+        tracing::info!("shutting down: no new deliveries, finishing in-flight messages");
+        let tag = consumer.tag();
+        if let Err(e) = timeout_at(
+            deadline,
+            self.consume
+                .basic_cancel(tag, BasicCancelOptions::default()),
+        )
+        .await
+        .unwrap_or(Ok(()))
+        {
+            tracing::warn!(error = %e, "basic.cancel failed");
+        }
+        tracker.close();
+        if timeout_at(deadline, tracker.wait()).await.is_err() {
+            tracing::warn!("in-flight messages did not finish within the shutdown grace; the broker requeues them");
+        }
+        outbox_cancel.cancel();
+        match timeout_at(deadline, &mut outbox_task).await {
+            Ok(Ok(Ok(()))) => tracing::info!("outbox flushed"),
+            Ok(Ok(Err(e))) => tracing::warn!(error = %e, "outbox flush failed"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "outbox publisher failed"),
+            Err(_) => {
+                outbox_task.abort();
+                tracing::warn!("outbox flush did not finish within the shutdown grace")
+            }
+        }
+        let close = async {
+            let _ = self.consume.close(200, "shutdown".into()).await;
+            let _ = self.connection.close(200, "shutdown".into()).await;
+        };
+        let _ = timeout(Duration::from_secs(5), close).await;
+        tracing::info!("AMQP transport stopped");
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn receipt_time_from_the_timestamp_property() {
+        let p = BasicProperties::default().with_timestamp(1_780_000_000);
+        assert_eq!(receipt_time(&p).timestamp(), 1_780_000_000);
+        let ms = BasicProperties::default().with_timestamp(1_780_000_000_123);
+        assert_eq!(receipt_time(&ms).timestamp_millis(), 1_780_000_000_123);
+        let before = Utc::now();
+        let none = receipt_time(&BasicProperties::default());
+        assert!(none >= before);
+    }
+
+    #[test]
+    fn truncation_respects_characters() {
+        assert_eq!(truncate("abc", 5), "abc");
+        assert_eq!(truncate("ééé", 3), "é…");
+        assert_eq!(short(&"x".repeat(300)).as_str().len(), 250 + "…".len());
+    }
+}

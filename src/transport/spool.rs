@@ -1,0 +1,592 @@
+//! The embedded transport: a spool folder.
+//!
+//! ```text
+//! <dir>/inbox/      input: *.xml, taken in name order
+//! <dir>/outbox/     output: <routing key>/<identificatie>.xml
+//! <dir>/rejected/   unprocessable input, each with <name>.reason.txt
+//! <dir>/archive/    processed input, when archiving is on (else it is deleted)
+//! ```
+//!
+//! Contract with whoever fills `inbox/`: write the file under another name (`*.tmp`, or a
+//! dotfile) and rename it to `*.xml` when complete. As a second guard a file is taken only once
+//! its size and modification time were the same in two successive scans. The file's
+//! modification time is the message's receipt time.
+//!
+//! Crash safety: an input file is removed (or archived, or moved to `rejected/`) only after
+//! [`Pipeline::handle`] returned `Ok`; a crash before that leaves it in `inbox/` and it is
+//! processed again (the store recognises the redelivery). A transient failure (`Err`) leaves the
+//! file where it is and the scan is retried with backoff. Output files are written to a
+//! dotfile and renamed into place, so a reader of `outbox/` never sees half a message; readers
+//! must ignore dotfiles.
+//!
+//! One service instance per spool folder.
+
+use super::outbox::{OutboxPublisher, Sink, SinkError};
+use super::{handle_guarded, log_outcome, reason_text, too_large, Backoff, Summary};
+use crate::config::Config;
+use crate::pipeline::{Handled, Incoming, Pipeline, PipelineError};
+use crate::state::Outgoing;
+use crate::store::OutboxRow;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+/// The folders of one spool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Folders {
+    pub inbox: PathBuf,
+    pub outbox: PathBuf,
+    pub rejected: PathBuf,
+    pub archive: PathBuf,
+}
+
+impl Folders {
+    pub fn new(dir: &Path) -> Folders {
+        Folders {
+            inbox: dir.join("inbox"),
+            outbox: dir.join("outbox"),
+            rejected: dir.join("rejected"),
+            archive: dir.join("archive"),
+        }
+    }
+
+    /// Creates the folders that do not exist yet.
+    pub fn create(&self, archive: bool) -> io::Result<()> {
+        std::fs::create_dir_all(&self.inbox)?;
+        std::fs::create_dir_all(&self.outbox)?;
+        std::fs::create_dir_all(&self.rejected)?;
+        if archive {
+            std::fs::create_dir_all(&self.archive)?;
+        }
+        Ok(())
+    }
+}
+
+/// What became of one input file.
+#[derive(Debug)]
+pub enum FileOutcome {
+    /// Stored or a duplicate: the file was removed (or archived).
+    Done(Handled),
+    /// Unprocessable: moved to `rejected/` (this path) with a reason file beside it.
+    Rejected { handled: Handled, moved_to: PathBuf },
+    /// Transient failure: the file stays in `inbox/`.
+    Retry(PipelineError),
+    /// The file disappeared before it could be read.
+    Gone,
+}
+
+/// One scan's numbers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Scan {
+    pub done: usize,
+    pub rejected: usize,
+    /// Files left for a transient failure (the scan stops at the first).
+    pub retry: usize,
+}
+
+/// The intake side: scans `inbox/` and hands files to the pipeline.
+pub struct Spool {
+    pipeline: Arc<Pipeline>,
+    folders: Folders,
+    poll_interval: Duration,
+    archive: bool,
+    max_message_size: usize,
+    resend_duplicate_answers: bool,
+    sink: Arc<SpoolOutbox>,
+    wake: Arc<Notify>,
+    /// Size and modification time of each candidate at the previous scan.
+    seen: HashMap<PathBuf, (u64, SystemTime)>,
+}
+
+impl Spool {
+    /// Creates the folders if needed.
+    pub fn new(pipeline: Arc<Pipeline>, config: &Config) -> io::Result<Spool> {
+        let folders = Folders::new(&config.spool.dir);
+        folders.create(config.spool.archive)?;
+        Ok(Spool {
+            pipeline,
+            sink: Arc::new(SpoolOutbox::new(folders.outbox.clone())),
+            folders,
+            poll_interval: config.spool.poll_interval,
+            archive: config.spool.archive,
+            max_message_size: config.max_message_size,
+            resend_duplicate_answers: config.outbox.resend_duplicate_answers,
+            wake: Arc::new(Notify::new()),
+            seen: HashMap::new(),
+        })
+    }
+
+    pub fn folders(&self) -> &Folders {
+        &self.folders
+    }
+
+    /// The outbox sink writing to this spool's `outbox/`.
+    pub fn sink(&self) -> Arc<SpoolOutbox> {
+        self.sink.clone()
+    }
+
+    /// Poked after every stored message, so an outbox publisher sharing it publishes at once.
+    pub fn wake(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
+    /// The input files that are ready: `*.xml` (not dotfiles), regular, unchanged since the
+    /// previous scan; in name order.
+    pub fn ready_files(&mut self) -> io::Result<Vec<PathBuf>> {
+        let mut now: HashMap<PathBuf, (u64, SystemTime)> = HashMap::new();
+        for entry in std::fs::read_dir(&self.folders.inbox)? {
+            let entry = entry?;
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if name.starts_with('.') || !name.to_ascii_lowercase().ends_with(".xml") {
+                continue;
+            }
+            let Ok(meta) = entry.metadata() else { continue };
+            if !meta.is_file() {
+                continue;
+            }
+            let stamp = (meta.len(), meta.modified()?);
+            now.insert(entry.path(), stamp);
+        }
+        let mut ready: Vec<PathBuf> = now
+            .iter()
+            .filter(|(p, stamp)| self.seen.get(*p) == Some(*stamp))
+            .map(|(p, _)| p.clone())
+            .collect();
+        ready.sort();
+        self.seen = now;
+        Ok(ready)
+    }
+
+    /// Scans once and processes every ready file, stopping at the first transient failure.
+    /// Stops early (between files) when `cancel` fires.
+    pub async fn poll_once(&mut self, cancel: &CancellationToken) -> io::Result<Scan> {
+        let mut scan = Scan::default();
+        for path in self.ready_files()? {
+            if cancel.is_cancelled() {
+                break;
+            }
+            match self.process_file(&path).await? {
+                FileOutcome::Done(_) => scan.done += 1,
+                FileOutcome::Rejected { .. } => scan.rejected += 1,
+                FileOutcome::Retry(_) => {
+                    scan.retry += 1;
+                    break;
+                }
+                FileOutcome::Gone => {}
+            }
+            self.seen.remove(&path);
+        }
+        Ok(scan)
+    }
+
+    /// Processes one input file completely (see the module doc for the order of steps).
+    /// `Err` is an I/O failure of the spool itself.
+    pub async fn process_file(&self, path: &Path) -> io::Result<FileOutcome> {
+        let meta = match tokio::fs::metadata(path).await {
+            Ok(m) => m,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(FileOutcome::Gone),
+            Err(e) => return Err(e),
+        };
+        let received_at: DateTime<Utc> = meta.modified()?.into();
+        let origin = format!(
+            "spool:{}",
+            path.file_name().unwrap_or_default().to_string_lossy()
+        );
+        let len = usize::try_from(meta.len()).unwrap_or(usize::MAX);
+        let (summary, result) = if len > self.max_message_size {
+            (
+                Summary::default(),
+                Ok(too_large(len, self.max_message_size)),
+            )
+        } else {
+            let bytes = match tokio::fs::read(path).await {
+                Ok(b) => b,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(FileOutcome::Gone),
+                Err(e) => return Err(e),
+            };
+            let summary = Summary::sniff(&bytes);
+            let incoming = Incoming {
+                bytes,
+                received_at,
+                origin: origin.clone(),
+            };
+            (summary, handle_guarded(&self.pipeline, &incoming).await)
+        };
+        log_outcome(&origin, &summary, &result);
+        let handled = match result {
+            Ok(h) => h,
+            Err(e) => return Ok(FileOutcome::Retry(e)),
+        };
+        // the outcome is durable from here on: settle the file
+        match &handled {
+            Handled::Stored { .. } => {
+                self.wake.notify_one();
+            }
+            Handled::Duplicate { answers, .. } => {
+                if self.resend_duplicate_answers && !answers.is_empty() {
+                    match self.sink.deliver_again(answers).await {
+                        Ok(n) => tracing::info!(%origin, answers = n, "answers written again"),
+                        Err(e) => tracing::warn!(%origin, error = %e, "answers not written again"),
+                    }
+                }
+            }
+            Handled::Unprocessable { reason, findings } => {
+                let text = reason_text(reason, findings);
+                let (from, to) = (path.to_path_buf(), self.folders.rejected.clone());
+                let moved_to = blocking(move || reject(&from, &to, &text)).await?;
+                return Ok(FileOutcome::Rejected { handled, moved_to });
+            }
+        }
+        let from = path.to_path_buf();
+        let archive = self.archive.then(|| self.folders.archive.clone());
+        blocking(move || match archive {
+            Some(dir) => {
+                std::fs::create_dir_all(&dir)?;
+                let to = free_name(&dir, &file_name(&from))?;
+                std::fs::rename(&from, &to)?;
+                sync_dir(&dir)
+            }
+            None => std::fs::remove_file(&from),
+        })
+        .await?;
+        Ok(FileOutcome::Done(handled))
+    }
+
+    /// Scans every poll interval until cancelled; a file being processed when `cancel` fires
+    /// is finished first. Transient failures back off up to 30 s between scans.
+    pub async fn run(mut self, cancel: CancellationToken) -> io::Result<()> {
+        let mut backoff = Backoff::new(
+            self.poll_interval,
+            self.poll_interval.max(Duration::from_secs(30)),
+        );
+        tracing::info!(inbox = %self.folders.inbox.display(), "spool intake started");
+        while !cancel.is_cancelled() {
+            let wait = match self.poll_once(&cancel).await {
+                Ok(scan) if scan.retry > 0 => backoff.next_delay(),
+                Ok(_) => {
+                    backoff.reset();
+                    self.poll_interval
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "spool: cannot scan inbox");
+                    backoff.next_delay()
+                }
+            };
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+        tracing::info!("spool intake stopped");
+        Ok(())
+    }
+}
+
+/// Runs spool intake and its outbox publisher until `cancel` fires, then lets the intake
+/// finish the file in hand and flushes the outbox (bounded by `config.shutdown_grace`).
+pub async fn serve(
+    pipeline: Arc<Pipeline>,
+    config: &Config,
+    cancel: CancellationToken,
+) -> io::Result<()> {
+    let spool = Spool::new(pipeline.clone(), config)?;
+    let publisher = OutboxPublisher::new(
+        pipeline.store().clone(),
+        spool.sink(),
+        config.outbox.batch_size,
+        config.outbox.interval,
+    )
+    .with_wake(spool.wake());
+    let intake_cancel = cancel.clone();
+    let intake = tokio::spawn(async move { spool.run(intake_cancel).await });
+    let publisher_cancel = CancellationToken::new();
+    let publishing = {
+        let token = publisher_cancel.clone();
+        tokio::spawn(async move { publisher.run(token).await })
+    };
+    let mut intake = intake;
+    tokio::select! {
+        _ = cancel.cancelled() => {}
+        // the intake only returns on cancel; anything else is a bug worth stopping for
+        r = &mut intake => {
+            publisher_cancel.cancel();
+            let _ = publishing.await;
+            return match r {
+                Ok(r) => r,
+                Err(join) => Err(io::Error::other(join)),
+            };
+        }
+    }
+    let grace = config.shutdown_grace;
+    let deadline = tokio::time::Instant::now() + grace;
+    let intake_result = match tokio::time::timeout_at(deadline, intake).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(join)) => Err(io::Error::other(join)),
+        Err(_) => {
+            tracing::warn!(
+                ?grace,
+                "spool intake did not stop within the shutdown grace"
+            );
+            Ok(())
+        }
+    };
+    // the intake has stopped: publish what it stored, then stop
+    publisher_cancel.cancel();
+    match tokio::time::timeout_at(deadline, publishing).await {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(e))) => tracing::warn!(error = %e, "outbox flush failed"),
+        Ok(Err(join)) => tracing::warn!(error = %join, "outbox publisher failed"),
+        Err(_) => tracing::warn!(
+            ?grace,
+            "outbox flush did not finish within the shutdown grace"
+        ),
+    }
+    intake_result
+}
+
+/// Writes outgoing messages to `outbox/<routing key>/<identificatie>.xml`, each atomically
+/// (dotfile, fsync, rename, fsync the folder). When a different message already has that name
+/// (two senders may use the same identification towards one receiver), the new one gets
+/// `<identificatie>.<n>.xml`; an identical one counts as delivered.
+#[derive(Debug, Clone)]
+pub struct SpoolOutbox {
+    dir: PathBuf,
+}
+
+impl SpoolOutbox {
+    pub fn new(dir: PathBuf) -> SpoolOutbox {
+        SpoolOutbox { dir }
+    }
+
+    /// Writes one message; returns its path.
+    pub fn write(&self, message: &Outgoing) -> io::Result<PathBuf> {
+        let folder = self.dir.join(safe_name(&message.routing_key));
+        std::fs::create_dir_all(&folder)?;
+        let base = safe_name(&message.identificatie);
+        let bytes = message.xml.as_bytes();
+        let mut n = 0u32;
+        let target = loop {
+            let name = if n == 0 {
+                format!("{base}.xml")
+            } else {
+                format!("{base}.{n}.xml")
+            };
+            let candidate = folder.join(name);
+            match std::fs::read(&candidate) {
+                Ok(existing) if existing == bytes => return Ok(candidate),
+                Ok(_) => n += 1,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => break candidate,
+                Err(e) => return Err(e),
+            }
+        };
+        write_atomic(&folder, &target, bytes)?;
+        Ok(target)
+    }
+}
+
+#[async_trait]
+impl Sink for SpoolOutbox {
+    async fn deliver(&self, rows: &[OutboxRow]) -> Result<Vec<i64>, SinkError> {
+        let this = self.clone();
+        let rows = rows.to_vec();
+        blocking(move || {
+            let mut sent = Vec::new();
+            for row in &rows {
+                match this.write(&row.message) {
+                    Ok(path) => {
+                        tracing::info!(
+                            outbox_id = row.id,
+                            kind = %row.message.kind,
+                            routing_key = %row.message.routing_key,
+                            identificatie = %row.message.identificatie,
+                            file = %path.display(),
+                            "outgoing message written"
+                        );
+                        sent.push(row.id);
+                    }
+                    Err(e) => tracing::warn!(
+                        outbox_id = row.id,
+                        routing_key = %row.message.routing_key,
+                        error = %e,
+                        "outgoing message not written"
+                    ),
+                }
+            }
+            Ok(sent)
+        })
+        .await
+        .map_err(|e| SinkError(e.to_string()))
+    }
+
+    async fn deliver_again(&self, messages: &[Outgoing]) -> Result<usize, SinkError> {
+        let this = self.clone();
+        let messages = messages.to_vec();
+        blocking(move || {
+            let mut n = 0;
+            for m in &messages {
+                match this.write(m) {
+                    Ok(_) => n += 1,
+                    Err(e) => tracing::warn!(routing_key = %m.routing_key, error = %e, "answer not written again"),
+                }
+            }
+            Ok(n)
+        })
+        .await
+        .map_err(|e| SinkError(e.to_string()))
+    }
+}
+
+/// Runs blocking file work off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> io::Result<T> + Send + 'static,
+) -> io::Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(io::Error::other)?
+}
+
+/// Moves an input file into `rejected/` with its reason beside it: the reason first (so a crash
+/// in between leaves the input in `inbox/`, to be rejected again), then the input.
+fn reject(from: &Path, rejected: &Path, reason: &str) -> io::Result<PathBuf> {
+    std::fs::create_dir_all(rejected)?;
+    let to = free_name(rejected, &file_name(from))?;
+    let reason_path = PathBuf::from(format!("{}.reason.txt", to.display()));
+    write_atomic(rejected, &reason_path, reason.as_bytes())?;
+    std::fs::rename(from, &to)?;
+    sync_dir(rejected)?;
+    Ok(to)
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "message.xml".into())
+}
+
+/// `dir/name` if free, else `dir/<stem>.<n>.<ext>` with the first free n.
+fn free_name(dir: &Path, name: &str) -> io::Result<PathBuf> {
+    let first = dir.join(name);
+    if !first.try_exists()? {
+        return Ok(first);
+    }
+    let (stem, ext) = match name.rfind('.') {
+        Some(i) if i > 0 => (&name[..i], &name[i..]),
+        _ => (name, ""),
+    };
+    for n in 1.. {
+        let p = dir.join(format!("{stem}.{n}{ext}"));
+        if !p.try_exists()? {
+            return Ok(p);
+        }
+    }
+    unreachable!("an unbounded range always yields a free name")
+}
+
+/// Writes `bytes` to a dotfile in `folder`, flushes it to disk, renames it to `target` and
+/// flushes the folder.
+fn write_atomic(folder: &Path, target: &Path, bytes: &[u8]) -> io::Result<()> {
+    let tmp = folder.join(format!(".{}.{}.tmp", file_name(target), std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&tmp, target)?;
+        sync_dir(folder)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    // a folder's entries are durable only after the folder itself is flushed (POSIX)
+    match std::fs::File::open(dir) {
+        Ok(d) => d.sync_all().or(Ok(())),
+        Err(e) => Err(e),
+    }
+}
+
+/// A routing key or identification as one safe path component: anything but letters, digits,
+/// `.`, `-` and `_` becomes `_`, and it never starts with a dot.
+pub fn safe_name(text: &str) -> String {
+    let mut s: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if s.is_empty() || s.starts_with('.') {
+        s.insert(0, '_');
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn safe_names() {
+        assert_eq!(safe_name("gemeente.0513.jw306"), "gemeente.0513.jw306");
+        assert_eq!(safe_name("../etc/passwd"), "_.._etc_passwd");
+        assert_eq!(safe_name(""), "_");
+        assert_eq!(safe_name("a b/c"), "a_b_c");
+    }
+
+    #[test]
+    fn free_names_count_up() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            free_name(dir.path(), "a.xml").unwrap(),
+            dir.path().join("a.xml")
+        );
+        std::fs::write(dir.path().join("a.xml"), "x").unwrap();
+        assert_eq!(
+            free_name(dir.path(), "a.xml").unwrap(),
+            dir.path().join("a.1.xml")
+        );
+        std::fs::write(dir.path().join("a.1.xml"), "x").unwrap();
+        assert_eq!(
+            free_name(dir.path(), "a.xml").unwrap(),
+            dir.path().join("a.2.xml")
+        );
+    }
+
+    #[test]
+    fn outbox_names_never_overwrite_a_different_message() {
+        let dir = tempfile::tempdir().unwrap();
+        let sink = SpoolOutbox::new(dir.path().to_path_buf());
+        let m = |xml: &str| Outgoing {
+            kind: crate::MessageKind::new(crate::Standard::Ijw, 306),
+            routing_key: "aanbieder.98076541.jw306".into(),
+            identificatie: "R1".into(),
+            xml: xml.into(),
+        };
+        let a = sink.write(&m("<a/>")).unwrap();
+        assert_eq!(a, dir.path().join("aanbieder.98076541.jw306/R1.xml"));
+        assert_eq!(sink.write(&m("<a/>")).unwrap(), a, "identical: same file");
+        let b = sink.write(&m("<b/>")).unwrap();
+        assert_eq!(b, dir.path().join("aanbieder.98076541.jw306/R1.1.xml"));
+        assert_eq!(std::fs::read_to_string(&a).unwrap(), "<a/>");
+        assert_eq!(std::fs::read_to_string(&b).unwrap(), "<b/>");
+        let leftovers: Vec<_> = std::fs::read_dir(a.parent().unwrap())
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+            .collect();
+        assert!(leftovers.is_empty(), "no temporary files left behind");
+    }
+}

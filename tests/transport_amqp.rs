@@ -1,0 +1,753 @@
+//! The RabbitMQ transport against a real broker on 127.0.0.1:5672 (guest/guest; override with
+//! `IJWMO_TEST_AMQP_URL`). Each test uses its own exchanges and queues and deletes them
+//! afterwards. Without a broker the tests print a notice and pass, unless
+//! `IJWMO_REQUIRE_SERVICES=1`.
+
+mod support;
+
+use ijwmo::config::Config;
+use ijwmo::pipeline::Pipeline;
+use ijwmo::store::Store;
+use ijwmo::transport::amqp::{self, Publisher};
+use ijwmo::transport::outbox::OutboxPublisher;
+use ijwmo::validate::Validator;
+use lapin::message::Delivery;
+use lapin::options::{
+    BasicGetOptions, BasicPublishOptions, ConfirmSelectOptions, ExchangeDeleteOptions,
+    QueueBindOptions, QueueDeclareOptions, QueueDeleteOptions,
+};
+use lapin::types::{AMQPValue, FieldTable, LongString};
+use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+use support::stores::{
+    echo, echo_pipeline, eventually, fixture, fixture_with_id, init_logs, test_store, within,
+    Instrumented,
+};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+fn broker_url() -> String {
+    std::env::var("IJWMO_TEST_AMQP_URL")
+        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+}
+
+/// A connection to the test broker, or `None` (with a notice) when there is none.
+async fn connect() -> Option<Connection> {
+    let url = broker_url();
+    let result = tokio::time::timeout(
+        Duration::from_secs(5),
+        Connection::connect(&url, ConnectionProperties::default()),
+    )
+    .await;
+    match result {
+        Ok(Ok(c)) => Some(c),
+        other => {
+            let why = match other {
+                Ok(Err(e)) => e.to_string(),
+                _ => "timed out".into(),
+            };
+            if std::env::var("IJWMO_REQUIRE_SERVICES").as_deref() == Ok("1") {
+                panic!("RabbitMQ is required (IJWMO_REQUIRE_SERVICES=1) but unreachable: {why}");
+            }
+            eprintln!(
+                "SKIPPED: no RabbitMQ at {} ({why})",
+                ijwmo::config::redact_url(&url)
+            );
+            None
+        }
+    }
+}
+
+/// One test's broker objects, all with unique names, deleted on drop.
+struct Broker {
+    conn: Connection,
+    channel: Channel,
+    cfg: Config,
+    queues: Vec<String>,
+    exchanges: Vec<String>,
+}
+
+impl Broker {
+    async fn new(test: &str) -> Option<Broker> {
+        init_logs();
+        let conn = connect().await?;
+        let channel = within(10, "channel", conn.create_channel()).await.unwrap();
+        within(
+            10,
+            "confirm mode",
+            channel.confirm_select(ConfirmSelectOptions::default()),
+        )
+        .await
+        .unwrap();
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let id = format!("ijwmo-test.{test}.{}.{nanos}", std::process::id());
+        let mut cfg = Config {
+            transport: ijwmo::config::TransportKind::Amqp,
+            ..Config::default()
+        };
+        cfg.amqp.url = broker_url();
+        cfg.amqp.connection_name = id.clone();
+        cfg.amqp.input_exchange = format!("{id}.in-x");
+        cfg.amqp.input_queue = format!("{id}.in");
+        cfg.amqp.output_exchange = format!("{id}.out");
+        cfg.amqp.dead_letter_exchange = format!("{id}.dlx");
+        cfg.amqp.dead_letter_queue = format!("{id}.dead");
+        cfg.amqp.prefetch = 4;
+        cfg.amqp.publish_timeout = Duration::from_secs(10);
+        cfg.amqp.reconnect_max = Duration::from_secs(2);
+        cfg.outbox.interval = Duration::from_millis(50);
+        cfg.shutdown_grace = Duration::from_secs(15);
+        let broker = Broker {
+            queues: vec![
+                cfg.amqp.input_queue.clone(),
+                cfg.amqp.dead_letter_queue.clone(),
+            ],
+            exchanges: vec![
+                cfg.amqp.input_exchange.clone(),
+                cfg.amqp.output_exchange.clone(),
+                cfg.amqp.dead_letter_exchange.clone(),
+            ],
+            conn,
+            channel,
+            cfg,
+        };
+        // the same declarations the service makes, so input routes before it connects
+        within(
+            10,
+            "topology",
+            amqp::declare_topology(&broker.channel, &broker.cfg.amqp),
+        )
+        .await
+        .unwrap();
+        Some(broker)
+    }
+
+    /// A classic queue bound to the output exchange with `pattern`.
+    async fn bind_output(&mut self, pattern: &str) -> String {
+        let exchange = self.cfg.amqp.output_exchange.clone();
+        self.bind(&exchange, pattern, FieldTable::default()).await
+    }
+
+    async fn bind(&mut self, exchange: &str, pattern: &str, args: FieldTable) -> String {
+        let name = format!("{}.q{}", self.cfg.amqp.connection_name, self.queues.len());
+        within(
+            10,
+            "declare test queue",
+            self.channel
+                .queue_declare(name.as_str().into(), QueueDeclareOptions::durable(), args),
+        )
+        .await
+        .unwrap();
+        within(
+            10,
+            "bind test queue",
+            self.channel.queue_bind(
+                name.as_str().into(),
+                exchange.into(),
+                pattern.into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            ),
+        )
+        .await
+        .unwrap();
+        self.queues.push(name.clone());
+        name
+    }
+
+    /// Publishes to the input exchange, confirmed and routed.
+    async fn publish_input(&self, bytes: &[u8], props: BasicProperties) {
+        let confirm = within(
+            10,
+            "publish input",
+            self.channel.basic_publish(
+                self.cfg.amqp.input_exchange.as_str().into(),
+                "aanbieder.98076541.jw305".into(),
+                BasicPublishOptions {
+                    mandatory: true,
+                    ..BasicPublishOptions::default()
+                },
+                bytes,
+                props,
+            ),
+        )
+        .await
+        .unwrap();
+        let confirmation = within(10, "input confirm", confirm).await.unwrap();
+        assert!(confirmation.is_ack());
+        assert!(
+            confirmation.take_message().is_none(),
+            "input was not routed"
+        );
+    }
+
+    async fn get(&self, queue: &str) -> Option<Delivery> {
+        within(
+            10,
+            "basic.get",
+            self.channel
+                .basic_get(queue.into(), BasicGetOptions { no_ack: true }),
+        )
+        .await
+        .unwrap()
+        .map(|m| m.delivery)
+    }
+
+    async fn wait_get(&self, queue: &str, secs: u64) -> Delivery {
+        eventually(secs, &format!("a message in {queue}"), || self.get(queue)).await
+    }
+
+    /// The first message in `queue` with this `message_id`; others are taken and dropped (the
+    /// rules compiled in may add answers and forwards of their own).
+    async fn wait_message(&self, queue: &str, message_id: &str, secs: u64) -> Delivery {
+        eventually(secs, &format!("{message_id} in {queue}"), || async {
+            let d = self.get(queue).await?;
+            (d.properties.message_id().as_ref().map(|m| m.as_str()) == Some(message_id))
+                .then_some(d)
+        })
+        .await
+    }
+
+    /// The queue the echo answers land in (`gemeente.0513.#`); provider-bound answers the
+    /// compiled-in rules may add (`aanbieder.#`) get a queue too, so nothing is unroutable.
+    async fn answers_queue(&mut self) -> String {
+        self.bind_output("aanbieder.#").await;
+        self.bind_output("gemeente.0513.#").await
+    }
+
+    /// Ready messages in a queue (a fresh channel: a failed passive declare closes it).
+    async fn count(&self, queue: &str) -> u32 {
+        let ch = within(10, "channel", self.conn.create_channel())
+            .await
+            .unwrap();
+        let q = within(
+            10,
+            "passive declare",
+            ch.queue_declare(
+                queue.into(),
+                QueueDeclareOptions::default().passive(),
+                FieldTable::default(),
+            ),
+        )
+        .await
+        .unwrap();
+        let _ = ch.close(200, "done".into()).await;
+        q.message_count()
+    }
+
+    fn start(&self, pipeline: Arc<Pipeline>) -> (CancellationToken, JoinHandle<()>) {
+        let cancel = CancellationToken::new();
+        let (cfg, token) = (self.cfg.clone(), cancel.clone());
+        let task = tokio::spawn(async move { amqp::serve(pipeline, &cfg, token).await });
+        (cancel, task)
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let (queues, exchanges) = (self.queues.clone(), self.exchanges.clone());
+        // async cleanup from a synchronous drop, also when the test panicked
+        let cleanup = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let Ok(Ok(conn)) = tokio::time::timeout(
+                    Duration::from_secs(5),
+                    Connection::connect(&broker_url(), ConnectionProperties::default()),
+                )
+                .await
+                else {
+                    return;
+                };
+                if let Ok(ch) = conn.create_channel().await {
+                    for q in &queues {
+                        let _ = tokio::time::timeout(
+                            Duration::from_secs(5),
+                            ch.queue_delete(q.as_str().into(), QueueDeleteOptions::default()),
+                        )
+                        .await;
+                    }
+                    for x in &exchanges {
+                        let _ = tokio::time::timeout(
+                            Duration::from_secs(5),
+                            ch.exchange_delete(x.as_str().into(), ExchangeDeleteOptions::default()),
+                        )
+                        .await;
+                    }
+                }
+                let _ = conn.close(200, "cleanup".into()).await;
+            });
+        });
+        let _ = cleanup.join();
+    }
+}
+
+fn header(d: &Delivery, name: &str) -> Option<String> {
+    let headers = d.properties.headers().as_ref()?;
+    match headers.inner().get(name)? {
+        AMQPValue::LongString(s) => Some(String::from_utf8_lossy(s.as_bytes()).into_owned()),
+        AMQPValue::ShortString(s) => Some(s.to_string()),
+        AMQPValue::LongLongInt(i) => Some(i.to_string()),
+        other => Some(format!("{other:?}")),
+    }
+}
+
+fn input_properties(message_id: &str, timestamp: u64) -> BasicProperties {
+    BasicProperties::default()
+        .with_message_id(message_id.into())
+        .with_content_type("application/xml".into())
+        .with_delivery_mode(2)
+        .with_timestamp(timestamp)
+}
+
+async fn stop(cancel: CancellationToken, task: JoinHandle<()>) {
+    cancel.cancel();
+    within(30, "service stops", task).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_message_is_processed_acked_and_its_answer_published_with_its_routing_key() {
+    let Some(mut b) = Broker::new("processed").await else {
+        return;
+    };
+    let out = b.answers_queue().await;
+    let (pipeline, store) = echo_pipeline().await;
+    let (cancel, task) = b.start(pipeline);
+
+    b.publish_input(
+        &fixture("JW305.xml"),
+        input_properties("in-1", 1_783_000_000),
+    )
+    .await;
+    let answer = b.wait_message(&out, "ECHO-JHG305-00231", 20).await;
+    assert_eq!(answer.routing_key.as_str(), "gemeente.0513.jw305");
+    let props = &answer.properties;
+    assert_eq!(
+        props.message_id().as_ref().map(|s| s.as_str()),
+        Some("ECHO-JHG305-00231")
+    );
+    assert_eq!(
+        props.content_type().as_ref().map(|s| s.as_str()),
+        Some("application/xml")
+    );
+    assert_eq!(*props.delivery_mode(), Some(2));
+    assert!(header(&answer, amqp::HEADER_OUTBOX_ID).is_some());
+    assert_eq!(answer.data, fixture("JW305.xml"));
+
+    // receipt time from the AMQP timestamp property
+    let seen = store.seen();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].received_at.timestamp(), 1_783_000_000);
+
+    stop(cancel, task).await;
+    assert_eq!(b.count(&b.cfg.amqp.input_queue).await, 0, "acked");
+    assert_eq!(b.count(&b.cfg.amqp.dead_letter_queue).await, 0);
+    let counts = store.counts().await.unwrap();
+    assert_eq!((counts.messages, counts.outbox_unsent), (1, 0));
+}
+
+#[tokio::test]
+async fn unprocessable_input_goes_to_the_dead_letter_queue_with_its_reason() {
+    let Some(mut b) = Broker::new("dead").await else {
+        return;
+    };
+    let out = b.answers_queue().await;
+    let (pipeline, store) = echo_pipeline().await;
+    let (cancel, task) = b.start(pipeline);
+
+    let bad = b"this is not XML".to_vec();
+    b.publish_input(&bad, input_properties("bad-1", 1_783_000_000))
+        .await;
+    let dead = b.wait_get(&b.cfg.amqp.dead_letter_queue, 20).await;
+    assert_eq!(dead.data, bad);
+    let expected = &Validator::embedded().validate(&bad).findings[0];
+    assert_eq!(header(&dead, amqp::HEADER_RULE), expected.rule.clone());
+    let reason = header(&dead, amqp::HEADER_REASON).expect("reason header");
+    assert!(reason.contains(&expected.message), "{reason}");
+    assert!(header(&dead, amqp::HEADER_FINDINGS).is_some_and(|f| f.starts_with('[')));
+    assert_eq!(
+        header(&dead, amqp::HEADER_ORIGINAL_EXCHANGE).as_deref(),
+        Some(b.cfg.amqp.input_exchange.as_str())
+    );
+    assert_eq!(
+        dead.properties.message_id().as_ref().map(|s| s.as_str()),
+        Some("bad-1"),
+        "original properties kept"
+    );
+
+    // and the service keeps going
+    b.publish_input(
+        &fixture("JW305.xml"),
+        input_properties("in-2", 1_783_000_000),
+    )
+    .await;
+    b.wait_message(&out, "ECHO-JHG305-00231", 20).await;
+    stop(cancel, task).await;
+    assert_eq!(b.count(&b.cfg.amqp.input_queue).await, 0);
+    assert_eq!(b.count(&b.cfg.amqp.dead_letter_queue).await, 0);
+    assert_eq!(store.counts().await.unwrap().messages, 1);
+}
+
+#[tokio::test]
+async fn input_that_crashes_processing_is_dead_lettered_and_the_service_goes_on() {
+    let Some(mut b) = Broker::new("panic").await else {
+        return;
+    };
+    let out = b.answers_queue().await;
+    let (pipeline, store) = echo_pipeline().await;
+    store.panic_next(1);
+    let (cancel, task) = b.start(pipeline);
+    b.publish_input(
+        &fixture("JW305.xml"),
+        input_properties("in-1", 1_783_000_000),
+    )
+    .await;
+    let dead = b.wait_get(&b.cfg.amqp.dead_letter_queue, 20).await;
+    assert_eq!(
+        header(&dead, amqp::HEADER_RULE).as_deref(),
+        Some("internal.panic")
+    );
+    let second = fixture_with_id("JW305.xml", "JHG305-00231", "JHG305-00232");
+    b.publish_input(&second, input_properties("in-2", 1_783_000_000))
+        .await;
+    b.wait_message(&out, "ECHO-JHG305-00232", 20).await;
+    stop(cancel, task).await;
+    assert_eq!(b.count(&b.cfg.amqp.input_queue).await, 0);
+}
+
+#[tokio::test]
+async fn a_store_failure_gets_the_message_redelivered_not_lost() {
+    let Some(mut b) = Broker::new("redeliver").await else {
+        return;
+    };
+    let out = b.answers_queue().await;
+    let (pipeline, store) = echo_pipeline().await;
+    store.fail_next(2);
+    let (cancel, task) = b.start(pipeline);
+
+    b.publish_input(
+        &fixture("JW305.xml"),
+        input_properties("in-1", 1_783_000_000),
+    )
+    .await;
+    let answer = b.wait_message(&out, "ECHO-JHG305-00231", 30).await;
+    assert_eq!(answer.routing_key.as_str(), "gemeente.0513.jw305");
+    assert_eq!(store.attempts(), 3, "two failures, then stored");
+    stop(cancel, task).await;
+    assert_eq!(b.count(&b.cfg.amqp.input_queue).await, 0);
+    assert_eq!(b.count(&b.cfg.amqp.dead_letter_queue).await, 0);
+    assert_eq!(store.counts().await.unwrap().messages, 1);
+}
+
+#[tokio::test]
+async fn a_redelivered_message_is_acked_and_its_answers_published_again() {
+    let Some(mut b) = Broker::new("duplicate").await else {
+        return;
+    };
+    let out = b.answers_queue().await;
+    let (pipeline, store) = echo_pipeline().await;
+    let (cancel, task) = b.start(pipeline);
+
+    b.publish_input(
+        &fixture("JW305.xml"),
+        input_properties("in-1", 1_783_000_000),
+    )
+    .await;
+    let first = b.wait_message(&out, "ECHO-JHG305-00231", 20).await;
+    b.publish_input(
+        &fixture("JW305.xml"),
+        input_properties("in-1", 1_783_000_000),
+    )
+    .await;
+    let again = b.wait_message(&out, "ECHO-JHG305-00231", 20).await;
+    assert_eq!(again.properties.message_id(), first.properties.message_id());
+    stop(cancel, task).await;
+    assert_eq!(b.count(&b.cfg.amqp.input_queue).await, 0);
+    assert_eq!(store.counts().await.unwrap().messages, 1);
+}
+
+#[tokio::test]
+async fn unroutable_or_refused_publishes_leave_their_rows_unsent() {
+    let Some(mut b) = Broker::new("confirms").await else {
+        return;
+    };
+    let ok = b.answers_queue().await;
+    // a queue that refuses everything: publishes routed to it are nacked
+    let mut full = FieldTable::default();
+    full.insert("x-max-length".into(), AMQPValue::LongLongInt(0));
+    full.insert(
+        "x-overflow".into(),
+        AMQPValue::LongString(LongString::from(b"reject-publish".to_vec())),
+    );
+    let output = b.cfg.amqp.output_exchange.clone();
+    b.bind(&output, "gemeente.0999.#", full).await;
+
+    let to = |gemeente: &'static str| {
+        move |r: &ijwmo::store::Received| {
+            let mut v = echo(r);
+            v[0].routing_key = format!("gemeente.{gemeente}.jw305");
+            v[0].identificatie = format!("{gemeente}-{}", r.identificatie);
+            v
+        }
+    };
+    let both = move |r: &ijwmo::store::Received| {
+        let mut v = to("0513")(r);
+        v.extend(to("0000")(r)); // no queue bound: returned as unroutable
+        v.extend(to("0999")(r)); // the full queue: nacked
+        v
+    };
+    let store = Arc::new(Instrumented::new(test_store().await).with_outgoing(both));
+    let pipeline = Pipeline::new(store.clone(), ijwmo::pipeline::Settings { today: None });
+    let incoming = ijwmo::pipeline::Incoming {
+        bytes: fixture("JW305.xml"),
+        received_at: chrono::Utc::now(),
+        origin: "test".into(),
+    };
+    within(10, "handle", pipeline.handle(&incoming))
+        .await
+        .unwrap();
+    let unsent_before = store.counts().await.unwrap().outbox_unsent;
+
+    let conn = within(10, "connect", amqp::connect(&b.cfg.amqp))
+        .await
+        .unwrap();
+    let channel = within(10, "channel", conn.create_channel()).await.unwrap();
+    let publisher = Arc::new(
+        within(10, "publisher", Publisher::new(channel, &b.cfg.amqp))
+            .await
+            .unwrap(),
+    );
+    let outbox = OutboxPublisher::new(
+        store.clone(),
+        publisher.clone(),
+        100,
+        Duration::from_secs(1),
+    );
+    let round = within(20, "publish round", outbox.publish_once())
+        .await
+        .unwrap();
+    assert_eq!(round.claimed as i64, unsent_before);
+    assert_eq!(
+        round.sent as i64,
+        unsent_before - 2,
+        "only the routable one is sent"
+    );
+    assert_eq!(store.counts().await.unwrap().outbox_unsent, 2);
+    assert!(
+        !publisher.broken().is_cancelled(),
+        "a return or nack is no channel failure"
+    );
+    b.wait_message(&ok, "0513-JHG305-00231", 10).await;
+    let _ = conn.close(200, "done".into()).await;
+}
+
+#[tokio::test]
+async fn deliveries_are_processed_concurrently_up_to_the_prefetch() {
+    let Some(mut b) = Broker::new("concurrent").await else {
+        return;
+    };
+    let out = b.answers_queue().await;
+    let (pipeline, store) = echo_pipeline().await;
+    store.set_delay(Some(Duration::from_millis(500)));
+    let (cancel, task) = b.start(pipeline);
+    for n in 0..8 {
+        let id = format!("JHG305-1000{n}");
+        let bytes = fixture_with_id("JW305.xml", "JHG305-00231", &id);
+        b.publish_input(&bytes, input_properties(&id, 1_783_000_000))
+            .await;
+    }
+    for n in 0..8 {
+        b.wait_message(&out, &format!("ECHO-JHG305-1000{n}"), 30)
+            .await;
+    }
+    assert_eq!(
+        store.max_in_flight(),
+        usize::from(b.cfg.amqp.prefetch),
+        "as many at once as the prefetch allows, no more"
+    );
+    stop(cancel, task).await;
+    assert_eq!(b.count(&b.cfg.amqp.input_queue).await, 0);
+    assert_eq!(store.counts().await.unwrap().messages, 8);
+}
+
+#[tokio::test]
+async fn shutdown_finishes_in_flight_work_and_flushes_the_outbox() {
+    let Some(mut b) = Broker::new("shutdown").await else {
+        return;
+    };
+    let out = b.answers_queue().await;
+    let (pipeline, store) = echo_pipeline().await;
+    store.set_delay(Some(Duration::from_secs(2)));
+    let (cancel, task) = b.start(pipeline);
+
+    b.publish_input(
+        &fixture("JW305.xml"),
+        input_properties("in-1", 1_783_000_000),
+    )
+    .await;
+    eventually(20, "processing started", || async {
+        (store.attempts() >= 1).then_some(())
+    })
+    .await;
+    assert_eq!(store.counts().await.unwrap().messages, 0, "still in flight");
+    stop(cancel, task).await;
+    assert_eq!(store.counts().await.unwrap().messages, 1, "finished");
+    assert_eq!(
+        b.count(&b.cfg.amqp.input_queue).await,
+        0,
+        "acked before closing"
+    );
+    let answer = b.wait_message(&out, "ECHO-JHG305-00231", 5).await;
+    assert_eq!(
+        answer.routing_key.as_str(),
+        "gemeente.0513.jw305",
+        "flushed at shutdown"
+    );
+    assert_eq!(store.counts().await.unwrap().outbox_unsent, 0);
+}
+
+#[tokio::test]
+async fn the_service_reconnects_after_the_broker_closed_its_connection() {
+    let Some(mut b) = Broker::new("reconnect").await else {
+        return;
+    };
+    let out = b.answers_queue().await;
+    let (pipeline, _store) = echo_pipeline().await;
+    let (cancel, task) = b.start(pipeline);
+    b.publish_input(
+        &fixture("JW305.xml"),
+        input_properties("in-1", 1_783_000_000),
+    )
+    .await;
+    b.wait_message(&out, "ECHO-JHG305-00231", 20).await;
+
+    let name = b.cfg.amqp.connection_name.clone();
+    let closed = within(
+        60,
+        "rabbitmqctl",
+        tokio::task::spawn_blocking(move || close_connection(&name)),
+    )
+    .await
+    .unwrap();
+    if !closed {
+        eprintln!("SKIPPED the reconnect part: cannot close connections with rabbitmqctl here");
+        stop(cancel, task).await;
+        return;
+    }
+    let second = fixture_with_id("JW305.xml", "JHG305-00231", "JHG305-00232");
+    b.publish_input(&second, input_properties("in-2", 1_783_000_000))
+        .await;
+    b.wait_message(&out, "ECHO-JHG305-00232", 60).await;
+    stop(cancel, task).await;
+    assert_eq!(b.count(&b.cfg.amqp.input_queue).await, 0);
+}
+
+/// Closes the service's connection (found by its connection name) as a broker restart would.
+fn close_connection(connection_name: &str) -> bool {
+    let list = std::process::Command::new("rabbitmqctl")
+        .args([
+            "list_connections",
+            "pid",
+            "client_properties",
+            "-q",
+            "--no-table-headers",
+        ])
+        .output();
+    let Ok(list) = list else { return false };
+    if !list.status.success() {
+        return false;
+    }
+    // one line per connection: `<rabbit@host.1.2.3>\t[{"capabilities",…},{"connection_name",…}]`
+    let text = String::from_utf8_lossy(&list.stdout);
+    let Some(pid) = text
+        .lines()
+        .filter(|l| l.contains(connection_name))
+        .find_map(|l| l.split('\t').next())
+        .map(str::to_string)
+    else {
+        return false;
+    };
+    std::process::Command::new("rabbitmqctl")
+        .args(["close_connection", &pid, "test: simulated broker loss"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+#[tokio::test]
+async fn shutdown_while_the_broker_is_unreachable_returns_promptly() {
+    // no broker needed: nothing listens on port 1
+    let mut cfg = Config::default();
+    cfg.amqp.url = "amqp://guest:guest@127.0.0.1:1/%2f".into();
+    cfg.amqp.reconnect_max = Duration::from_secs(1);
+    cfg.amqp.publish_timeout = Duration::from_secs(2);
+    let (pipeline, _store) = echo_pipeline().await;
+    let cancel = CancellationToken::new();
+    let task = {
+        let token = cancel.clone();
+        tokio::spawn(async move { amqp::serve(pipeline, &cfg, token).await })
+    };
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(!task.is_finished(), "keeps retrying");
+    cancel.cancel();
+    within(10, "service stops", task).await.unwrap();
+}
+
+#[tokio::test]
+async fn declared_topology_matches_the_deploy_definitions() {
+    let defs: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/deploy/rabbitmq/definitions.json"
+        ))
+        .expect("deploy/rabbitmq/definitions.json"),
+    )
+    .expect("valid JSON");
+    let cfg = Config::default().amqp;
+    let find = |list: &str, name: &str| -> serde_json::Value {
+        defs[list]
+            .as_array()
+            .and_then(|a| a.iter().find(|x| x["name"] == name).cloned())
+            .unwrap_or_else(|| panic!("{list} has no {name}"))
+    };
+    assert_eq!(find("exchanges", &cfg.input_exchange)["type"], "topic");
+    assert_eq!(find("exchanges", &cfg.output_exchange)["type"], "topic");
+    assert_eq!(
+        find("exchanges", &cfg.dead_letter_exchange)["type"],
+        "fanout"
+    );
+    let input = find("queues", &cfg.input_queue);
+    assert_eq!(input["durable"], true);
+    assert_eq!(input["arguments"]["x-queue-type"], cfg.queue_type.as_str());
+    assert_eq!(
+        input["arguments"]["x-dead-letter-exchange"],
+        cfg.dead_letter_exchange.as_str()
+    );
+    let dead = find("queues", &cfg.dead_letter_queue);
+    assert_eq!(dead["arguments"]["x-queue-type"], cfg.queue_type.as_str());
+    let bindings = defs["bindings"].as_array().expect("bindings");
+    let bound = |source: &str, dest: &str, key: &str| {
+        bindings
+            .iter()
+            .any(|b| b["source"] == source && b["destination"] == dest && b["routing_key"] == key)
+    };
+    assert!(bound(&cfg.input_exchange, &cfg.input_queue, "#"));
+    assert!(bound(&cfg.dead_letter_exchange, &cfg.dead_letter_queue, ""));
+    // every example per-municipality and per-provider queue is bound on the output exchange
+    for b in bindings
+        .iter()
+        .filter(|b| b["source"] == cfg.output_exchange.as_str())
+    {
+        let key = b["routing_key"].as_str().unwrap();
+        assert!(
+            key.starts_with("gemeente.") || key.starts_with("aanbieder."),
+            "{key}"
+        );
+    }
+}
