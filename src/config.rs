@@ -65,6 +65,8 @@ pub struct Config {
     pub amqp: AmqpConfig,
     pub outbox: OutboxConfig,
     pub log: LogConfig,
+    /// Timeliness and cost facts (recorded when a pseudonym key is set).
+    pub facts: crate::facts::FactsConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -148,6 +150,7 @@ impl Default for Config {
             amqp: AmqpConfig::default(),
             outbox: OutboxConfig::default(),
             log: LogConfig::default(),
+            facts: crate::facts::FactsConfig::default(),
         }
     }
 }
@@ -373,6 +376,33 @@ pub struct Overrides {
         help_heading = "Logging"
     )]
     pub log_filter: Option<String>,
+
+    /// Secret key of the BSN pseudonym in the facts (at least 16 bytes); unset: no facts
+    #[arg(
+        long,
+        value_name = "SECRET",
+        env = "IJWMO_PSEUDONYM_KEY",
+        hide_env_values = true,
+        help_heading = "Facts"
+    )]
+    pub pseudonym_key: Option<String>,
+    /// Extra closed days besides the national holidays, comma-separated YYYY-MM-DD
+    #[arg(
+        long,
+        value_name = "DATES",
+        env = "IJWMO_CLOSED_DAYS",
+        value_delimiter = ',',
+        help_heading = "Facts"
+    )]
+    pub closed_days: Option<Vec<chrono::NaiveDate>>,
+    /// Declaration term: end-of-month+N or working-days+N [default: end-of-month+1]
+    #[arg(
+        long,
+        value_name = "TERM",
+        env = "IJWMO_DECLARATIE_TERMIJN",
+        help_heading = "Facts"
+    )]
+    pub declaratie_termijn: Option<String>,
 }
 
 impl Config {
@@ -407,6 +437,9 @@ impl Config {
         let mut c = self.clone();
         c.store.url = redact_url(&c.store.url);
         c.amqp.url = redact_url(&c.amqp.url);
+        if !c.facts.pseudonym_key.is_empty() {
+            c.facts.pseudonym_key = "***".into();
+        }
         toml::to_string(&c).unwrap_or_else(|e| format!("# cannot render configuration: {e}\n"))
     }
 
@@ -445,11 +478,19 @@ impl Config {
         );
         set(&mut self.log.format, &o.log_format);
         set(&mut self.log.filter, &o.log_filter);
+        set(&mut self.facts.pseudonym_key, &o.pseudonym_key);
+        set(&mut self.facts.closed_days, &o.closed_days);
+        set(&mut self.facts.declaratie_termijn, &o.declaratie_termijn);
     }
 
     /// Rejects values the service cannot run with.
     pub fn check(&self) -> Result<(), ConfigError> {
         let bad = |m: String| Err(ConfigError::Invalid(m));
+        if self.facts.enabled() {
+            if let Err(e) = crate::facts::FactsEngine::from_config(&self.facts) {
+                return bad(e.to_string());
+            }
+        }
         if self.max_message_size == 0 {
             return bad("max_message_size must be at least 1".into());
         }
@@ -610,6 +651,33 @@ mod tests {
         assert_eq!(c2.amqp.prefetch, 32);
         assert_eq!(c2.transport, TransportKind::Spool);
         assert_eq!(c2.shutdown_grace, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn facts_settings_are_checked_and_the_key_never_printed() {
+        let mut c = Config::from_toml(
+            r#"
+            [facts]
+            closed_days = ["2026-05-15"]
+            declaratie_termijn = "working-days+10"
+            "#,
+        )
+        .unwrap();
+        assert!(!c.facts.enabled());
+        c.apply(&Overrides {
+            pseudonym_key: Some("a-secret-of-enough-bytes".into()),
+            ..Overrides::default()
+        });
+        c.check().unwrap();
+        assert!(c.facts.enabled());
+        let printed = c.to_toml_redacted();
+        assert!(!printed.contains("a-secret-of-enough-bytes"), "{printed}");
+        assert!(printed.contains("pseudonym_key = \"***\""), "{printed}");
+        c.facts.pseudonym_key = "short".into();
+        assert!(c.check().is_err());
+        c.facts.pseudonym_key = "a-secret-of-enough-bytes".into();
+        c.facts.declaratie_termijn = "monthly".into();
+        assert!(c.check().is_err());
     }
 
     #[test]

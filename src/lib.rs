@@ -9,6 +9,7 @@ pub mod finding;
 pub mod message;
 pub mod pipeline;
 pub mod protocol;
+pub mod report;
 pub mod rules;
 pub mod schema;
 pub mod state;

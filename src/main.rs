@@ -22,6 +22,12 @@ enum Command {
     Serve(Box<cli::serve::Args>),
     /// Create or upgrade the database schema of the configured store.
     Migrate(Box<cli::migrate::Args>),
+    /// Import or list the regional contracts (tariffs, products, budget ceilings).
+    Contracts(cli::contracts::Args),
+    /// Turn obligations nobody met by a date into overdue facts.
+    Sweep(cli::sweep::Args),
+    /// Late reporting, costs and the forecast, from the facts.
+    Stats(cli::stats::Args),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +46,9 @@ fn main() -> ExitCode {
         Command::Validate(args) => cli::validate::run(args),
         Command::Serve(args) => cli::serve::run(*args),
         Command::Migrate(args) => cli::migrate::run(*args),
+        Command::Contracts(args) => cli::contracts::run(args),
+        Command::Sweep(args) => cli::sweep::run(args),
+        Command::Stats(args) => cli::stats::run(args),
     };
     match result {
         Ok(code) => code,

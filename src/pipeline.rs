@@ -2,6 +2,7 @@
 //! hands in bytes with their receipt time and acknowledges only after [`Pipeline::handle`]
 //! returned `Ok` (the transaction has committed by then).
 
+use crate::facts::FactsEngine;
 use crate::finding::Finding;
 use crate::message::model;
 use crate::rules::cross::{self, DecideInput};
@@ -67,6 +68,8 @@ pub struct Pipeline {
     store: Arc<dyn Store>,
     validator: Validator<'static>,
     settings: Settings,
+    /// Records timeliness and cost facts when set (see [`crate::facts`]).
+    facts: Option<Arc<FactsEngine>>,
 }
 
 impl Pipeline {
@@ -75,7 +78,18 @@ impl Pipeline {
             store,
             validator: Validator::embedded(),
             settings,
+            facts: None,
         }
+    }
+
+    /// Records timeliness and cost facts, in the transaction of each message.
+    pub fn with_facts(mut self, facts: FactsEngine) -> Pipeline {
+        self.facts = Some(Arc::new(facts));
+        self
+    }
+
+    pub fn facts(&self) -> Option<&Arc<FactsEngine>> {
+        self.facts.as_ref()
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -111,6 +125,10 @@ impl Pipeline {
         };
         let content_hash = hex::encode(Sha256::digest(&incoming.bytes));
         let answer_id = format!("R{}", &content_hash[..11]);
+        let mut keys = cross::context_keys(&msg);
+        if let Some(f) = &self.facts {
+            keys.fact_scopes = f.scopes(&msg);
+        }
         let received = Received {
             kind,
             sender: msg.header.afzender.clone(),
@@ -120,7 +138,7 @@ impl Pipeline {
             received_at: incoming.received_at,
             content_hash,
             raw: incoming.bytes.clone(),
-            keys: cross::context_keys(&msg),
+            keys,
         };
         let today = self
             .settings
@@ -135,7 +153,14 @@ impl Pipeline {
             level2_failed,
             text,
         };
-        let decide = move |ctx: &crate::state::Context| cross::decide(&input, ctx);
+        let facts = self.facts.clone();
+        let decide = move |ctx: &crate::state::Context| {
+            let mut outcome = cross::decide(&input, ctx);
+            if let Some(f) = &facts {
+                outcome.facts = f.derive(&input, ctx, &outcome);
+            }
+            outcome
+        };
         Ok(match self.store.store(&received, &decide).await? {
             Stored::New {
                 message_id,

@@ -95,6 +95,7 @@ fn outcome(verdict: Verdict, changes: Vec<Change>, outgoing: Vec<Outgoing>) -> O
         retour_codes: vec!["0200".into()],
         changes,
         outgoing,
+        facts: Vec::new(),
     }
 }
 
@@ -236,6 +237,7 @@ fn prestatie(bsn: &str, nummer: &str, vorig: Option<&str>, bedrag: i64) -> Prest
         status: PrestatieStatus::Goedgekeurd,
         retour_codes: Vec::new(),
         message_id: UNSET_ID,
+        received_at: unset_at(),
     }
 }
 
@@ -547,13 +549,14 @@ mod scenarios {
             received_at: at(1),
             ..verzoek(&x, referentie)
         };
-        let pr = |p: Prestatie, id: i64| Prestatie {
+        let pr = |p: Prestatie, id: i64, day: u32| Prestatie {
             message_id: id,
+            received_at: at(day),
             ..p
         };
         let ref1 = vz("REF1", VerzoekStatus::Toegewezen);
         let ref2 = vz("REF2", VerzoekStatus::InOnderzoek);
-        let (p1s, p2s, p3s) = (pr(p1, m7), pr(p2, m7), pr(p3, m8));
+        let (p1s, p2s, p3s) = (pr(p1, m7, 8), pr(p2, m7, 8), pr(p3, m8, 9));
         let expected = Context {
             clients: HashMap::from([
                 (
@@ -601,6 +604,8 @@ mod scenarios {
             declaratie_nummer_used: true,
             last_declaratie_periode: Some(date(2025, 2, 1)),
             identificatie_reused: false,
+            // not asked for: the keys leave `contracts` false
+            ..Context::default()
         };
         assert_eq!(ctx, expected);
 

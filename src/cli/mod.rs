@@ -1,5 +1,10 @@
 //! One module per subcommand.
 
+pub mod contracts;
+pub mod facts_args;
 pub mod migrate;
 pub mod serve;
+pub mod stats;
+pub mod store_args;
+pub mod sweep;
 pub mod validate;

@@ -71,10 +71,27 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             )
         })?;
     store.migrate().await.context("migrating the store")?;
-    let pipeline = Arc::new(Pipeline::new(store, Settings { today: None }));
+    let mut pipeline = Pipeline::new(store.clone(), Settings { today: None });
+    let facts = if config.facts.enabled() {
+        let engine = ijwmo::facts::FactsEngine::from_config(&config.facts)?;
+        pipeline = pipeline.with_facts(engine.clone());
+        Some(Arc::new(engine))
+    } else {
+        tracing::warn!("no pseudonym key (IJWMO_PSEUDONYM_KEY): facts are not recorded");
+        None
+    };
+    let pipeline = Arc::new(pipeline);
 
     let cancel = CancellationToken::new();
     tokio::spawn(watch_signals(cancel.clone()));
+    if let Some(engine) = facts {
+        tokio::spawn(ijwmo::facts::sweep::run_periodically(
+            store,
+            engine,
+            config.facts.sweep_interval(),
+            cancel.clone(),
+        ));
+    }
     match config.transport {
         TransportKind::Spool => spool::serve(pipeline, &config, cancel)
             .await

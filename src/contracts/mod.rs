@@ -11,6 +11,7 @@
 
 use chrono::NaiveDate;
 use serde::Serialize;
+use std::collections::BTreeSet;
 use thiserror::Error;
 
 /// One contracted product for one provider.
@@ -37,6 +38,36 @@ impl Contract {
         self.gemeente.as_deref().is_none_or(|g| g == gemeente)
             && self.geldig_van <= on
             && self.geldig_tot.is_none_or(|t| on <= t)
+    }
+}
+
+/// What the layer-4 rules and the facts see of the contracts: whether a set was ever imported
+/// (the contract rules apply only then), this provider's rows, and the product-code list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContractContext {
+    /// A contract set has been imported (possibly an empty one).
+    pub in_force: bool,
+    /// The rows of the provider the message is about.
+    pub set: ContractSet,
+    /// Every (categorie, productcode) of any contract: the region's product-code list (TR381).
+    pub products: BTreeSet<(String, String)>,
+}
+
+impl ContractContext {
+    /// A context holding a whole set (tests, the sweeper).
+    pub fn of(set: ContractSet) -> ContractContext {
+        let products = set.products();
+        ContractContext {
+            in_force: true,
+            set,
+            products,
+        }
+    }
+
+    /// True when the product-code list has this code in this category.
+    pub fn product_known(&self, categorie: &str, code: &str) -> bool {
+        self.products
+            .contains(&(categorie.to_string(), code.to_string()))
     }
 }
 
@@ -157,6 +188,14 @@ impl ContractSet {
             return Some(first);
         }
         Some(matching.find(|c| c.gemeente.is_some()).unwrap_or(first))
+    }
+
+    /// Every (categorie, productcode) some contract has.
+    pub fn products(&self) -> BTreeSet<(String, String)> {
+        self.contracts
+            .iter()
+            .map(|c| (c.categorie.clone(), c.productcode.clone()))
+            .collect()
     }
 
     /// The yearly budget ceiling of a provider, if one is set.

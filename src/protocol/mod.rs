@@ -1,3 +1,4 @@
 //! The administration protocol: working days, deadlines and timeliness.
 
 pub mod calendar;
+pub mod deadlines;

@@ -18,6 +18,7 @@
 //! [`cross`].
 
 pub mod antwoord;
+pub mod cbs;
 pub mod common;
 pub mod cross;
 pub mod declaratie;

@@ -5,6 +5,7 @@
 //! ToewijzingNummer is unique per gemeente per domain, ReferentieAanbieder, DeclaratieNummer
 //! and prestatie ReferentieNummer per provider (AGB) per domain.
 
+use crate::contracts::ContractContext;
 use crate::message::kind::{MessageKind, Standard};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::Serialize;
@@ -162,6 +163,8 @@ pub struct Prestatie {
     pub status: PrestatieStatus,
     pub retour_codes: Vec<String>,
     pub message_id: i64,
+    /// When the declaration holding it was received (the declaration term counts from here).
+    pub received_at: DateTime<Utc>,
 }
 
 /// A received declaration (323) and what was approved of it.
@@ -208,6 +211,10 @@ pub struct ContextKeys {
     /// credits that refer to them.
     pub referentie_nummers: Vec<String>,
     pub declaratie_nummer: Option<String>,
+    /// Load the contracts in force for this provider and the product-code list (layer 4).
+    pub contracts: bool,
+    /// Fact scopes whose rows are loaded into [`Context::facts`] (set by the facts engine).
+    pub fact_scopes: Vec<String>,
 }
 
 /// Who holds a ToewijzingNummer.
@@ -236,6 +243,10 @@ pub struct Context {
     /// True when this sender already used this Identificatie for another message of this kind
     /// (with different content; identical content is a redelivery and never reaches the rules).
     pub identificatie_reused: bool,
+    /// The contracts in force for this provider, when `ContextKeys::contracts` asked for them.
+    pub contracts: ContractContext,
+    /// The stored timeliness rows of `ContextKeys::fact_scopes`.
+    pub facts: Vec<crate::facts::TimelinessFact>,
 }
 
 impl Context {
@@ -353,4 +364,7 @@ pub struct Outcome {
     pub retour_codes: Vec<String>,
     pub changes: Vec<Change>,
     pub outgoing: Vec<Outgoing>,
+    /// Fact rows to write in the same transaction, a whole scope at a time (filled in by the
+    /// facts engine after the rules decided; empty when facts are not recorded).
+    pub facts: Vec<crate::facts::FactSet>,
 }

@@ -127,6 +127,7 @@ pub(crate) trait Fields {
     /// A local date-time without zone (Toewijzingsdatum + Toewijzingstijd).
     fn moment(&self, col: &str) -> Result<NaiveDateTime, StoreError>;
     fn timestamp(&self, col: &str) -> Result<DateTime<Utc>, StoreError>;
+    fn opt_timestamp(&self, col: &str) -> Result<Option<DateTime<Utc>>, StoreError>;
     fn codes(&self, col: &str) -> Result<Vec<String>, StoreError>;
 }
 
@@ -222,6 +223,114 @@ pub(crate) fn prestatie(r: &impl Fields) -> Result<Prestatie, StoreError> {
         status: parse_prestatie_status(&r.text("status")?)?,
         retour_codes: r.codes("retour_codes")?,
         message_id: r.int("message_id")?,
+        received_at: r.timestamp("received_at")?,
+    })
+}
+
+pub(crate) fn contract(r: &impl Fields) -> Result<crate::contracts::Contract, StoreError> {
+    Ok(crate::contracts::Contract {
+        agb: r.text("agb")?,
+        gemeente: r.opt_text("gemeente")?,
+        categorie: r.text("categorie")?,
+        productcode: r.text("productcode")?,
+        eenheid: r.text("eenheid")?,
+        tarief: r.int("tarief")?,
+        geldig_van: r.date("geldig_van")?,
+        geldig_tot: r.opt_date("geldig_tot")?,
+        segment: r.text("segment")?,
+        budgetplafond: r.opt_int("budgetplafond")?,
+    })
+}
+
+pub(crate) fn timeliness_fact(r: &impl Fields) -> Result<crate::facts::TimelinessFact, StoreError> {
+    use crate::facts::{ObligationKind, Partij};
+    use crate::protocol::deadlines::Status;
+    let kind = r.text("kind")?;
+    let role = r.text("owed_by_role")?;
+    let status = r.text("status")?;
+    Ok(crate::facts::TimelinessFact {
+        key: r.text("obligation_key")?,
+        scope: r.text("scope")?,
+        kind: ObligationKind::parse(&kind).ok_or_else(|| corrupt_value("fact kind", &kind))?,
+        standard: parse_standard(&r.text("standard")?)?,
+        owed_by_role: Partij::parse(&role).ok_or_else(|| corrupt_value("owed_by_role", &role))?,
+        owed_by: r.text("owed_by")?,
+        gemeente: r.text("gemeente")?,
+        agb: r.text("agb")?,
+        client: r.opt_text("client")?,
+        categorie: r.opt_text("categorie")?,
+        productcode: r.opt_text("productcode")?,
+        reference: r.text("reference")?,
+        reference_date: r.date("reference_date")?,
+        due_date: r.date("due_date")?,
+        fulfilled_at: r.opt_timestamp("fulfilled_at")?,
+        fulfilled_on: r.opt_date("fulfilled_on")?,
+        days_late: r.opt_int("days_late")?,
+        status: Status::parse(&status).ok_or_else(|| corrupt_value("fact status", &status))?,
+        evaluated_on: r.date("evaluated_on")?,
+    })
+}
+
+pub(crate) fn prestatie_kosten(
+    r: &impl Fields,
+) -> Result<crate::facts::PrestatieKosten, StoreError> {
+    Ok(crate::facts::PrestatieKosten {
+        key: r.text("fact_key")?,
+        scope: r.text("scope")?,
+        standard: parse_standard(&r.text("standard")?)?,
+        gemeente: r.text("gemeente")?,
+        agb: r.text("agb")?,
+        client: r.text("client")?,
+        declaratie_nummer: r.text("declaratie_nummer")?,
+        referentie_nummer: r.text("referentie_nummer")?,
+        vorig_referentie_nummer: r.opt_text("vorig_referentie_nummer")?,
+        toewijzing_nummer: r.int("toewijzing_nummer")?,
+        categorie: r.text("categorie")?,
+        productcode: r.text("productcode")?,
+        segment: r.opt_text("segment")?,
+        period_month: r.date("period_month")?,
+        debet_credit: r.text("debet_credit")?,
+        volume: r.int("volume")?,
+        eenheid: r.text("eenheid")?,
+        tarief: r.opt_int("tarief")?,
+        declared_cents: r.int("declared_cents")?,
+        approved_cents: r.int("approved_cents")?,
+        rejected_cents: r.int("rejected_cents")?,
+        net_cents: r.int("net_cents")?,
+        credited: r.flag("credited")?,
+        status: r.text("status")?,
+        retour_codes: r.text("retour_codes")?,
+        received_at: r.timestamp("received_at")?,
+        received_on: r.date("received_on")?,
+    })
+}
+
+pub(crate) fn toewijzing_kosten(
+    r: &impl Fields,
+) -> Result<crate::facts::ToewijzingKosten, StoreError> {
+    Ok(crate::facts::ToewijzingKosten {
+        key: r.text("fact_key")?,
+        scope: r.text("scope")?,
+        standard: parse_standard(&r.text("standard")?)?,
+        gemeente: r.text("gemeente")?,
+        agb: r.text("agb")?,
+        client: r.text("client")?,
+        toewijzing_nummer: r.int("toewijzing_nummer")?,
+        categorie: r.opt_text("categorie")?,
+        productcode: r.opt_text("productcode")?,
+        segment: r.opt_text("segment")?,
+        ingangsdatum: r.date("ingangsdatum")?,
+        einddatum: r.opt_date("einddatum")?,
+        commitment_end: r.opt_date("commitment_end")?,
+        volume: r.opt_int("volume")?,
+        eenheid: r.opt_text("eenheid")?,
+        frequentie: r.opt_text("frequentie")?,
+        budget: r.opt_int("budget")?,
+        tarief: r.opt_int("tarief")?,
+        tarief_eenheid: r.opt_text("tarief_eenheid")?,
+        basis: r.text("basis")?,
+        commitment_cents: r.opt_int("commitment_cents")?,
+        realised_cents: r.int("realised_cents")?,
     })
 }
 
@@ -245,13 +354,19 @@ pub(crate) struct Keys {
     pub referenties: Vec<String>,
     pub referentie_nummers: Vec<String>,
     pub declaratie_nummer: Option<String>,
+    pub contracts: bool,
+    pub fact_scopes: Vec<String>,
 }
 
 impl Keys {
     pub fn new(received: &Received) -> Keys {
-        let k: &ContextKeys = &received.keys;
+        Keys::of(&received.keys, received.kind.standard)
+    }
+
+    /// The keys of `k`, scoped to `fallback` when they name no standard.
+    pub fn of(k: &ContextKeys, fallback: Standard) -> Keys {
         Keys {
-            standard: k.standard.unwrap_or(received.kind.standard),
+            standard: k.standard.unwrap_or(fallback),
             gemeente: k.gemeente.clone(),
             agb: k.agb.clone(),
             bsns: dedup(&k.bsns),
@@ -259,6 +374,8 @@ impl Keys {
             referenties: dedup(&k.referenties),
             referentie_nummers: dedup(&k.referentie_nummers),
             declaratie_nummer: k.declaratie_nummer.clone(),
+            contracts: k.contracts,
+            fact_scopes: dedup(&k.fact_scopes),
         }
     }
 
@@ -342,6 +459,8 @@ pub(crate) struct Loaded {
     pub prestaties_by_ref: Vec<Prestatie>,
     pub declaratie_nummer_used: bool,
     pub last_declaratie_periode: Option<NaiveDate>,
+    pub contracts: crate::contracts::ContractContext,
+    pub facts: Vec<crate::facts::TimelinessFact>,
 }
 
 /// Groups loaded rows into the context. Every listed BSN gets an entry (empty when nothing is
@@ -415,6 +534,8 @@ pub(crate) fn assemble(keys: &Keys, loaded: Loaded, identificatie_reused: bool) 
         declaratie_nummer_used: loaded.declaratie_nummer_used,
         last_declaratie_periode: loaded.last_declaratie_periode,
         identificatie_reused,
+        contracts: loaded.contracts,
+        facts: loaded.facts,
     }
 }
 
@@ -442,7 +563,10 @@ pub(crate) fn stamp(outcome: &mut Outcome, message_id: i64, received_at: DateTim
                 d.message_id = message_id;
                 d.received_at = received_at;
             }
-            Change::AddPrestatie(p) => p.message_id = message_id,
+            Change::AddPrestatie(p) => {
+                p.message_id = message_id;
+                p.received_at = received_at;
+            }
             Change::DeleteLevering { .. } | Change::SetVerzoekStatus { .. } => {}
         }
     }

@@ -9,6 +9,9 @@ pub mod sqlite;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
+use crate::contracts::ContractSet;
+use crate::facts::engine::ClientKey;
+use crate::facts::{FactSet, PrestatieKosten, TimelinessFact, ToewijzingKosten};
 use crate::message::kind::MessageKind;
 use crate::state::{Context, ContextKeys, Outcome, Outgoing};
 use async_trait::async_trait;
@@ -57,6 +60,18 @@ pub enum StoreError {
     /// Stored data that cannot be read back (a bug or a hand-edited database).
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+    /// This store does not keep what was asked for (e.g. a test double without facts).
+    #[error("this store does not support {0}")]
+    Unsupported(&'static str),
+}
+
+/// The contract set in force, with when and from where it was imported.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoredContracts {
+    /// None when no set was ever imported.
+    pub imported_at: Option<DateTime<Utc>>,
+    pub source: Option<String>,
+    pub set: ContractSet,
 }
 
 /// An identified, schema-valid message about to be judged and stored.
@@ -114,6 +129,16 @@ pub struct Counts {
 /// The rules' decision for one message given its stored context. Pure: no I/O.
 pub type Decide<'a> = dyn Fn(&Context) -> Outcome + Send + Sync + 'a;
 
+/// Re-derives fact scopes from a loaded context (the sweep). Pure: no I/O.
+pub type DeriveFacts<'a> = dyn Fn(&Context) -> Vec<FactSet> + Send + Sync + 'a;
+
+/// The cost fact rows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CostFacts {
+    pub prestaties: Vec<PrestatieKosten>,
+    pub toewijzingen: Vec<ToewijzingKosten>,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync {
     /// Creates or upgrades the schema.
@@ -134,4 +159,54 @@ pub trait Store: Send + Sync {
     async fn mark_sent(&self, ids: &[i64]) -> Result<(), StoreError>;
 
     async fn counts(&self) -> Result<Counts, StoreError>;
+
+    /// Replaces the contract set in force by `set`, in one transaction: a message judged at the
+    /// same time sees either the old set or the new one, never a mix. `source` names the file.
+    async fn replace_contracts(&self, set: &ContractSet, source: &str) -> Result<(), StoreError> {
+        let _ = (set, source);
+        Err(StoreError::Unsupported("contracts"))
+    }
+
+    /// The contract set in force.
+    async fn contracts(&self) -> Result<StoredContracts, StoreError> {
+        Err(StoreError::Unsupported("contracts"))
+    }
+
+    /// Timeliness facts due in [from, to] (either end open), ordered by key.
+    async fn timeliness_facts(
+        &self,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> Result<Vec<TimelinessFact>, StoreError> {
+        let _ = (from, to);
+        Err(StoreError::Unsupported("facts"))
+    }
+
+    /// Every cost fact, ordered by key.
+    async fn cost_facts(&self) -> Result<CostFacts, StoreError> {
+        Err(StoreError::Unsupported("facts"))
+    }
+
+    /// The clients with a running delivery (a start neither deleted nor stopped): the scopes
+    /// whose facts change with time alone (a new month of care is owed a declaration).
+    async fn active_clients(&self) -> Result<Vec<ClientKey>, StoreError> {
+        Err(StoreError::Unsupported("facts"))
+    }
+
+    /// In one transaction, serialised with the messages of the same client: loads the context
+    /// `keys` name, derives fact sets from it and writes them (each replaces its scope).
+    async fn refresh_facts(
+        &self,
+        keys: &ContextKeys,
+        derive: &DeriveFacts<'_>,
+    ) -> Result<(), StoreError> {
+        let _ = (keys, derive);
+        Err(StoreError::Unsupported("facts"))
+    }
+
+    /// Marks every unmet obligation due before `as_of` overdue; returns how many changed.
+    async fn mark_overdue(&self, as_of: NaiveDate) -> Result<u64, StoreError> {
+        let _ = as_of;
+        Err(StoreError::Unsupported("facts"))
+    }
 }

@@ -146,6 +146,15 @@ impl Fields for SqliteRow {
             .map(|t| t.with_timezone(&Utc))
             .map_err(|e| codec::corrupt_column(col, e))
     }
+    fn opt_timestamp(&self, col: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let s: Option<String> = get(self, col)?;
+        s.map(|s| {
+            DateTime::parse_from_rfc3339(&s)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|e| codec::corrupt_column(col, e))
+        })
+        .transpose()
+    }
     fn codes(&self, col: &str) -> Result<Vec<String>, StoreError> {
         let s: String = get(self, col)?;
         serde_json::from_str(&s).map_err(|e| codec::corrupt_column(col, e))
@@ -317,7 +326,166 @@ async fn load(conn: &mut SqliteConnection, keys: &Keys) -> Result<Loaded, StoreE
         .map(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d"))
         .transpose()
         .map_err(|e| codec::corrupt_column("declaraties.periode_begin", e))?;
+    if keys.contracts {
+        loaded.contracts = load_contracts(&mut *conn, &keys.agb).await?;
+    }
+    if !keys.fact_scopes.is_empty() {
+        let rows = sqlx::query(
+            "SELECT * FROM timeliness_facts WHERE scope IN (SELECT value FROM json_each($1)) ORDER BY obligation_key",
+        )
+        .bind(json(keys.fact_scopes.clone()))
+        .fetch_all(&mut *conn)
+        .await?;
+        loaded.facts = all(rows, codec::timeliness_fact)?;
+    }
     Ok(loaded)
+}
+
+/// The contracts in force for one provider, and the product-code list of the whole set.
+async fn load_contracts(
+    conn: &mut SqliteConnection,
+    agb: &str,
+) -> Result<crate::contracts::ContractContext, StoreError> {
+    let in_force: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM contract_imports)")
+        .fetch_one(&mut *conn)
+        .await?;
+    if !in_force {
+        return Ok(crate::contracts::ContractContext::default());
+    }
+    let rows = sqlx::query("SELECT * FROM contracts WHERE agb = $1 ORDER BY id")
+        .bind(agb)
+        .fetch_all(&mut *conn)
+        .await?;
+    let contracts = all(rows, codec::contract)?;
+    let rows = sqlx::query("SELECT DISTINCT categorie, productcode FROM contracts")
+        .fetch_all(&mut *conn)
+        .await?;
+    let products = all(rows, |r| Ok((r.text("categorie")?, r.text("productcode")?)))?;
+    Ok(crate::contracts::ContractContext {
+        in_force,
+        set: crate::contracts::ContractSet { contracts },
+        products: products.into_iter().collect(),
+    })
+}
+
+/// Replaces every fact row of each set's scope by the set's rows.
+pub(crate) async fn write_facts(
+    conn: &mut SqliteConnection,
+    sets: &[crate::facts::FactSet],
+) -> Result<(), StoreError> {
+    for set in sets {
+        for table in ["timeliness_facts", "cost_prestaties", "cost_toewijzingen"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE scope = $1"))
+                .bind(&set.scope)
+                .execute(&mut *conn)
+                .await?;
+        }
+        for f in &set.timeliness {
+            sqlx::query(
+                "INSERT INTO timeliness_facts (obligation_key, scope, kind, rule, standard, \
+                 owed_by_role, owed_by, gemeente, agb, client, categorie, productcode, \
+                 reference, reference_date, due_date, fulfilled_at, fulfilled_on, days_late, \
+                 status, evaluated_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+                 $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+            )
+            .bind(&f.key)
+            .bind(&f.scope)
+            .bind(f.kind.code())
+            .bind(f.rule())
+            .bind(codec::standard_code(f.standard))
+            .bind(f.owed_by_role.code())
+            .bind(&f.owed_by)
+            .bind(&f.gemeente)
+            .bind(&f.agb)
+            .bind(&f.client)
+            .bind(&f.categorie)
+            .bind(&f.productcode)
+            .bind(&f.reference)
+            .bind(f.reference_date)
+            .bind(f.due_date)
+            .bind(f.fulfilled_at.map(ts))
+            .bind(f.fulfilled_on)
+            .bind(f.days_late)
+            .bind(f.status.code())
+            .bind(f.evaluated_on)
+            .execute(&mut *conn)
+            .await?;
+        }
+        for p in &set.prestaties {
+            sqlx::query(
+                "INSERT INTO cost_prestaties (fact_key, scope, standard, gemeente, agb, client, \
+                 declaratie_nummer, referentie_nummer, vorig_referentie_nummer, \
+                 toewijzing_nummer, categorie, productcode, segment, period_month, debet_credit, \
+                 volume, eenheid, tarief, declared_cents, approved_cents, rejected_cents, \
+                 net_cents, credited, status, retour_codes, received_at, received_on) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+                 $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)",
+            )
+            .bind(&p.key)
+            .bind(&p.scope)
+            .bind(codec::standard_code(p.standard))
+            .bind(&p.gemeente)
+            .bind(&p.agb)
+            .bind(&p.client)
+            .bind(&p.declaratie_nummer)
+            .bind(&p.referentie_nummer)
+            .bind(&p.vorig_referentie_nummer)
+            .bind(p.toewijzing_nummer)
+            .bind(&p.categorie)
+            .bind(&p.productcode)
+            .bind(&p.segment)
+            .bind(p.period_month)
+            .bind(&p.debet_credit)
+            .bind(p.volume)
+            .bind(&p.eenheid)
+            .bind(p.tarief)
+            .bind(p.declared_cents)
+            .bind(p.approved_cents)
+            .bind(p.rejected_cents)
+            .bind(p.net_cents)
+            .bind(p.credited)
+            .bind(&p.status)
+            .bind(&p.retour_codes)
+            .bind(ts(p.received_at))
+            .bind(p.received_on)
+            .execute(&mut *conn)
+            .await?;
+        }
+        for t in &set.toewijzingen {
+            sqlx::query(
+                "INSERT INTO cost_toewijzingen (fact_key, scope, standard, gemeente, agb, client, \
+                 toewijzing_nummer, categorie, productcode, segment, ingangsdatum, einddatum, \
+                 commitment_end, volume, eenheid, frequentie, budget, tarief, tarief_eenheid, \
+                 basis, commitment_cents, realised_cents) VALUES ($1, $2, $3, $4, $5, $6, $7, \
+                 $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
+            )
+            .bind(&t.key)
+            .bind(&t.scope)
+            .bind(codec::standard_code(t.standard))
+            .bind(&t.gemeente)
+            .bind(&t.agb)
+            .bind(&t.client)
+            .bind(t.toewijzing_nummer)
+            .bind(&t.categorie)
+            .bind(&t.productcode)
+            .bind(&t.segment)
+            .bind(t.ingangsdatum)
+            .bind(t.einddatum)
+            .bind(t.commitment_end)
+            .bind(t.volume)
+            .bind(&t.eenheid)
+            .bind(&t.frequentie)
+            .bind(t.budget)
+            .bind(t.tarief)
+            .bind(&t.tarief_eenheid)
+            .bind(&t.basis)
+            .bind(t.commitment_cents)
+            .bind(t.realised_cents)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 /// Applies one change of the message `message_id`, received at `at` (already formatted).
@@ -610,6 +778,7 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await?;
         }
+        write_facts(&mut tx, &outcome.facts).await?;
         tx.commit().await?;
         codec::stamp(&mut outcome, message_id, received.received_at);
         Ok(Stored::New {
@@ -665,6 +834,138 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn replace_contracts(
+        &self,
+        set: &crate::contracts::ContractSet,
+        source: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query("DELETE FROM contracts")
+            .execute(&mut *tx)
+            .await?;
+        let import_id: i64 = sqlx::query_scalar(
+            "INSERT INTO contract_imports (imported_at, source, row_count) \
+             VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(ts(Utc::now()))
+        .bind(source)
+        .bind(set.contracts.len() as i64)
+        .fetch_one(&mut *tx)
+        .await?;
+        for c in &set.contracts {
+            sqlx::query(
+                "INSERT INTO contracts (import_id, agb, gemeente, categorie, productcode, \
+                 eenheid, tarief, geldig_van, geldig_tot, segment, budgetplafond) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(import_id)
+            .bind(&c.agb)
+            .bind(&c.gemeente)
+            .bind(&c.categorie)
+            .bind(&c.productcode)
+            .bind(&c.eenheid)
+            .bind(c.tarief)
+            .bind(c.geldig_van)
+            .bind(c.geldig_tot)
+            .bind(&c.segment)
+            .bind(c.budgetplafond)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn contracts(&self) -> Result<super::StoredContracts, StoreError> {
+        let latest = sqlx::query(
+            "SELECT imported_at, source FROM contract_imports ORDER BY id DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        let rows = sqlx::query("SELECT * FROM contracts ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(super::StoredContracts {
+            imported_at: latest
+                .as_ref()
+                .map(|r| r.timestamp("imported_at"))
+                .transpose()?,
+            source: latest.as_ref().map(|r| r.text("source")).transpose()?,
+            set: crate::contracts::ContractSet {
+                contracts: all(rows, codec::contract)?,
+            },
+        })
+    }
+
+    async fn timeliness_facts(
+        &self,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> Result<Vec<crate::facts::TimelinessFact>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT * FROM timeliness_facts \
+             WHERE ($1 IS NULL OR due_date >= $1) AND ($2 IS NULL OR due_date <= $2) \
+             ORDER BY obligation_key",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        all(rows, codec::timeliness_fact)
+    }
+
+    async fn cost_facts(&self) -> Result<super::CostFacts, StoreError> {
+        let rows = sqlx::query("SELECT * FROM cost_prestaties ORDER BY fact_key")
+            .fetch_all(&self.pool)
+            .await?;
+        let prestaties = all(rows, codec::prestatie_kosten)?;
+        let rows = sqlx::query("SELECT * FROM cost_toewijzingen ORDER BY fact_key")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(super::CostFacts {
+            prestaties,
+            toewijzingen: all(rows, codec::toewijzing_kosten)?,
+        })
+    }
+
+    async fn active_clients(&self) -> Result<Vec<crate::facts::engine::ClientKey>, StoreError> {
+        let rows = sqlx::query(ACTIVE_CLIENTS).fetch_all(&self.pool).await?;
+        all(rows, |r| {
+            Ok(crate::facts::engine::ClientKey {
+                standard: codec::parse_standard(&r.text("standard")?)?,
+                gemeente: r.text("gemeente")?,
+                agb: r.text("agb")?,
+                bsn: r.text("bsn")?,
+            })
+        })
+    }
+
+    async fn refresh_facts(
+        &self,
+        keys: &crate::state::ContextKeys,
+        derive: &super::DeriveFacts<'_>,
+    ) -> Result<(), StoreError> {
+        let k = Keys::of(keys, crate::message::kind::Standard::Ijw);
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let loaded = load(&mut tx, &k).await?;
+        let ctx = codec::assemble(&k, loaded, false);
+        let sets = derive(&ctx);
+        write_facts(&mut tx, &sets).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn mark_overdue(&self, as_of: NaiveDate) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE timeliness_facts SET status = 'overdue', evaluated_on = $1 \
+             WHERE fulfilled_at IS NULL AND status = 'open' AND due_date < $1",
+        )
+        .bind(as_of)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     async fn counts(&self) -> Result<Counts, StoreError> {
         let r = sqlx::query(COUNTS).fetch_one(&self.pool).await?;
         Ok(Counts {
@@ -680,6 +981,16 @@ impl Store for SqliteStore {
         })
     }
 }
+
+/// Clients with a start that is neither deleted nor followed by a stop for the same delivery.
+const ACTIVE_CLIENTS: &str = "SELECT DISTINCT s.standard, s.gemeente, s.agb, s.bsn \
+    FROM leveringen s \
+    WHERE s.soort = 'start' AND NOT s.deleted AND NOT EXISTS ( \
+        SELECT 1 FROM leveringen e \
+        WHERE e.soort = 'stop' AND NOT e.deleted AND e.standard = s.standard \
+        AND e.gemeente = s.gemeente AND e.agb = s.agb AND e.bsn = s.bsn \
+        AND e.toewijzing_nummer = s.toewijzing_nummer AND e.begindatum = s.begindatum) \
+    ORDER BY s.standard, s.gemeente, s.agb, s.bsn";
 
 const COUNTS: &str = "SELECT \
     (SELECT count(*) FROM messages) AS messages, \

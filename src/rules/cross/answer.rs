@@ -292,6 +292,7 @@ pub fn header_rejection(input: &DecideInput, codes: &[&str]) -> Outcome {
         retour_codes,
         changes: Vec::new(),
         outgoing: vec![out],
+        facts: Vec::new(),
     }
 }
 
@@ -303,6 +304,7 @@ pub fn body_rejection(input: &DecideInput, hits: &[Hit]) -> Outcome {
         retour_codes,
         changes: Vec::new(),
         outgoing: vec![out],
+        facts: Vec::new(),
     }
 }
 

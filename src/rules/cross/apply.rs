@@ -219,6 +219,7 @@ pub fn declaratie(d: &Declaratie, input: &DecideInput, o: &Oordeel) -> Vec<Chang
             status,
             retour_codes: oordeel.codes().into_iter().map(str::to_string).collect(),
             message_id: 0,
+            received_at: input.received_at,
         }));
     }
     let mut out = vec![Change::AddDeclaratie(DeclaratieState {

@@ -20,12 +20,20 @@
 //!   Toewijzingstijd, IV013), so an extension by "oprekken" (OP380) covers later periods;
 //! - start/stop messages are never a condition (OP364): no rule here reads them.
 //!
-//! TR418 (tariff, 0611), TR346 (amount = volume × tariff, 9346) and TR381 (product code list,
-//! S329) need the contract registry and product-code list and are not checked here.
+//! Layer 4 (external sources):
+//! - TR378 (S300): the gemeentecode in the header is on the CBS list (data,
+//!   [`crate::rules::cbs`]); a header finding: the 325 carries only the header with S300;
+//! - TR381 (S329), TR418 (0611) and the contract unit of TR341 read the regional contracts
+//!   (`ijwmo contracts import`). They apply once a contract set has been imported; before that
+//!   the region has no contract data and they are not checked;
+//! - TR346 (9346): the amount is volume × tariff, with the hourly-tariff-in-minutes rounding
+//!   (IV081); it needs the contract only for the exact hourly tariff.
 
 use super::verzoek::tr304_client_bekend;
 use super::{answer, apply, DecideInput, Hit, Place};
+use crate::contracts::{Contract, ContractContext};
 use crate::message::model::{Declaratie, Prestatie};
+use crate::rules::cbs::GemeenteLijst;
 use crate::state::{ClientState, Context, Outcome, Toewijzing, Verdict};
 use chrono::{Datelike, Months, NaiveDate, Weekday};
 use std::collections::{HashMap, HashSet};
@@ -577,6 +585,220 @@ pub fn tr369_binnen_budget(
 }
 
 // ---------------------------------------------------------------------------------------------
+// Layer 4: external sources (CBS list, contracts, product-code list)
+// ---------------------------------------------------------------------------------------------
+
+/// TR378 (S300): the gemeentecode in the header is on the CBS list (OP047).
+///
+/// Decision on the date (the rule names the allocation's Ingangsdatum for a 301): for a 323 the
+/// code must be valid on the first day of the DeclaratiePeriode or of any ProductPeriode in it,
+/// so a late declaration of care from before a municipal re-division keeps the old code.
+pub fn tr378_gemeentecode_bestaat(
+    gemeente: &str,
+    d: &Declaratie,
+    lijst: &GemeenteLijst,
+) -> Option<Hit> {
+    let mut dates = vec![d.declaratie_periode.begindatum];
+    dates.extend(d.prestaties().map(|(_, _, p)| p.product_periode.begindatum));
+    let valid = dates.iter().any(|on| lijst.geldig(gemeente, *on));
+    (!valid).then(|| {
+        Hit::new(
+            "TR378",
+            "S300",
+            Place::header(),
+            format!("gemeentecode {gemeente} is not on the CBS list for the declared periods"),
+        )
+    })
+}
+
+/// TR381 (S329): the ProductCode belongs to the ProductCategorie on the product-code list in
+/// use.
+///
+/// Decision: the region's product-code list is derived from its contracts: a code is known in a
+/// category when any contract (any provider, any municipality, any period) has it. A code no
+/// contract knows cannot be priced either.
+pub fn tr381_productcode_in_lijst(
+    p: &Prestatie,
+    contracten: &ContractContext,
+    place: Place,
+) -> Option<Hit> {
+    if !contracten.in_force {
+        return None;
+    }
+    (!contracten.product_known(&p.product_categorie, &p.product_code)).then(|| {
+        Hit::new(
+            "TR381",
+            "S329",
+            place,
+            format!(
+                "ProductCode {} is not on the product-code list for category {}",
+                p.product_code, p.product_categorie
+            ),
+        )
+    })
+}
+
+/// The contract pricing this prestatie: the one for this provider, gemeente and product in
+/// force on the first day of the product period that still holds on its last day.
+pub fn contract_voor<'a>(
+    p: &Prestatie,
+    gemeente: &str,
+    agb: &str,
+    contracten: &'a ContractContext,
+) -> Option<&'a Contract> {
+    let c = contracten.set.find(
+        agb,
+        gemeente,
+        &p.product_categorie,
+        &p.product_code,
+        p.product_periode.begindatum,
+    )?;
+    c.covers(gemeente, p.product_periode.einddatum).then_some(c)
+}
+
+/// Half-up rounding of `a / b` for non-negative integers.
+fn div_half_up(a: i64, b: i64) -> i64 {
+    (2 * a + b) / (2 * b)
+}
+
+/// The ProductTarief a prestatie in unit `eenheid` must carry under a contract: the contract
+/// tariff in the contract's unit; an hourly tariff declared in minutes as hourly ÷ 60 rounded
+/// half-up to whole cents (IV081). None when the units do not fit.
+pub fn tarief_in_eenheid(c: &Contract, eenheid: &str) -> Option<i64> {
+    match (c.eenheid.as_str(), eenheid) {
+        (ce, e) if ce == e => Some(c.tarief),
+        ("04", "01") => Some(div_half_up(c.tarief, 60)),
+        _ => None,
+    }
+}
+
+/// TR418 (0611): the ProductTarief equals the contract tariff for the product (OP262, §5.3).
+///
+/// Decisions:
+/// - no contract for this provider, gemeente, product and period — an uncontracted product, or
+///   a product period outside the contract's validity — is answered with 0611 too: the
+///   standard has no code for "no contract" on a 323, and without a contract there is no
+///   contractual tariff the declared one could equal (S329 is kept for codes unknown to the
+///   whole region, TR381). A product period covered only partly counts as not covered;
+/// - an hourly contract tariff declared in minutes must be declared as hourly ÷ 60, rounded
+///   half-up (IV081); a unit the contract has no tariff for is 0611 as well;
+/// - unit 83 (euro's) has no ProductTarief (CD087): only the contract's existence is checked.
+pub fn tr418_tarief_volgens_contract(
+    p: &Prestatie,
+    gemeente: &str,
+    agb: &str,
+    contracten: &ContractContext,
+    place: Place,
+) -> Option<Hit> {
+    if !contracten.in_force {
+        return None;
+    }
+    let hit = |message: String| Some(Hit::new("TR418", "0611", place.clone(), message));
+    let Some(c) = contract_voor(p, gemeente, agb, contracten) else {
+        return hit(format!(
+            "no contract of this provider for product {} in gemeente {gemeente} covers {}..{}",
+            p.product_code, p.product_periode.begindatum, p.product_periode.einddatum
+        ));
+    };
+    if p.eenheid == "83" {
+        return None;
+    }
+    let Some(expected) = tarief_in_eenheid(c, &p.eenheid) else {
+        return hit(format!(
+            "the contract prices {} per unit {}, not per unit {}",
+            p.product_code, c.eenheid, p.eenheid
+        ));
+    };
+    match p.product_tarief {
+        Some(t) if t != expected => hit(format!(
+            "ProductTarief {t} is not the contract tariff {expected} for unit {}",
+            p.eenheid
+        )),
+        _ => None,
+    }
+}
+
+/// TR341 (9341) with the contract: under an allocation without a unit (aspecific or generic)
+/// the prestatie is declared in the unit of the contract, or in minutes when the contract
+/// prices hours (IV081).
+pub fn tr341_eenheid_past_contract(
+    p: &Prestatie,
+    t: &Toewijzing,
+    contract: Option<&Contract>,
+    place: Place,
+) -> Option<Hit> {
+    if t.eenheid.is_some() || p.eenheid == "83" {
+        return None;
+    }
+    let c = contract?;
+    tarief_in_eenheid(c, &p.eenheid).is_none().then(|| {
+        Hit::new(
+            "TR341",
+            "9341",
+            place,
+            format!(
+                "Eenheid {} does not fit the contract unit {}",
+                p.eenheid, c.eenheid
+            ),
+        )
+    })
+}
+
+/// The amount TR346 expects from volume and tariff (eurocents, unsigned), or None when it
+/// cannot be computed (unit 83, or no tariff).
+///
+/// An hourly tariff declared in minutes is priced from the unrounded hourly tariff:
+/// `round_half_up(hourly × minutes / 60)` (IV081, §6.1 of the messages digest). With the
+/// contract the hourly tariff is known. Without one, the ProductTarief is the hourly tariff ÷ 60
+/// rounded, and every hourly tariff that rounds to it is tried: the amount must match one of
+/// them — or be plain volume × ProductTarief (a contract per minute).
+pub fn tr346_verwacht(p: &Prestatie, uurtarief: Option<i64>) -> Option<Vec<i64>> {
+    if p.eenheid == "83" {
+        return None;
+    }
+    let v = p.geleverd_volume;
+    if p.eenheid == "01" {
+        if let Some(h) = uurtarief {
+            return Some(vec![div_half_up(h * v, 60)]);
+        }
+        let t = p.product_tarief?;
+        let mut out = vec![v * t];
+        let lowest = (60 * t - 30).max(0);
+        out.extend((lowest..60 * t + 30).map(|h| div_half_up(h * v, 60)));
+        out.sort_unstable();
+        out.dedup();
+        return Some(out);
+    }
+    Some(vec![v * p.product_tarief?])
+}
+
+/// TR346 (9346): when Eenheid ≠ 83, IngediendBedrag = GeleverdVolume × ProductTarief; an hourly
+/// tariff declared in minutes is rounded once, over the whole amount (IV081; see
+/// [`tr346_verwacht`]). `uurtarief` is the contract's hourly tariff when the contract prices
+/// hours.
+pub fn tr346_bedrag_is_volume_maal_tarief(
+    p: &Prestatie,
+    uurtarief: Option<i64>,
+    place: Place,
+) -> Option<Hit> {
+    let expected = tr346_verwacht(p, uurtarief)?;
+    let bedrag = p.ingediend_bedrag.bedrag;
+    (!expected.contains(&bedrag)).then(|| {
+        let shown = if expected.len() == 1 {
+            expected[0].to_string()
+        } else {
+            format!("one of {}..{}", expected[0], expected[expected.len() - 1])
+        };
+        Hit::new(
+            "TR346",
+            "9346",
+            place,
+            format!("IngediendBedrag {bedrag} is not volume × tariff ({shown})"),
+        )
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
 // Judging the whole declaration
 // ---------------------------------------------------------------------------------------------
 
@@ -648,8 +870,15 @@ fn gebruik_uit_state(client: Option<&ClientState>, t: &Toewijzing) -> Gebruik {
     g
 }
 
-/// Judges every class of the declaration.
+/// Judges every class of the declaration without knowing the parties (the contract rules then
+/// find no contract; for tests of the other rules).
 pub fn judge(d: &Declaratie, ctx: &Context) -> Oordeel {
+    judge_for(d, ctx, "", "")
+}
+
+/// Judges every class of the declaration of provider `agb` to `gemeente` (the header's Afzender
+/// and Ontvanger), which the contract rules need.
+pub fn judge_for(d: &Declaratie, ctx: &Context, gemeente: &str, agb: &str) -> Oordeel {
     let mut o = Oordeel::default();
     super::push(&mut o.declaratie, tr333_declaratienummer_uniek(d, ctx));
     super::push(&mut o.declaratie, tr318_periode_sluit_aan(d, ctx));
@@ -687,7 +916,18 @@ pub fn judge(d: &Declaratie, ctx: &Context) -> Oordeel {
         let mut hits = Vec::new();
         if !niet_beoordeeld {
             let dup = first_ref.get(&(ci, pi)).copied().unwrap_or(false);
-            hits = judge_prestatie(p, d, &c.bsn, ctx, dup, &gecrediteerd, &mut gebruik, place);
+            let partijen = (gemeente, agb);
+            hits = judge_prestatie(
+                p,
+                d,
+                &c.bsn,
+                ctx,
+                dup,
+                &gecrediteerd,
+                &mut gebruik,
+                place,
+                partijen,
+            );
         }
         let oordeel = PrestatieOordeel {
             ci,
@@ -720,6 +960,7 @@ fn judge_prestatie(
     gecrediteerd: &HashSet<String>,
     gebruik: &mut HashMap<i64, Gebruik>,
     place: Place,
+    (gemeente, agb): (&str, &str),
 ) -> Vec<Hit> {
     let client = ctx.client(bsn);
     let mut hits = Vec::new();
@@ -740,6 +981,23 @@ fn judge_prestatie(
         super::push(
             &mut hits,
             tr389_geen_tweede_debet(p, client, gecrediteerd, place.clone()),
+        );
+        let contracten = &ctx.contracts;
+        let bekend = tr381_productcode_in_lijst(p, contracten, place.clone());
+        let onbekende_code = bekend.is_some();
+        super::push(&mut hits, bekend);
+        if !onbekende_code {
+            super::push(
+                &mut hits,
+                tr418_tarief_volgens_contract(p, gemeente, agb, contracten, place.clone()),
+            );
+        }
+        let uurtarief = contract_voor(p, gemeente, agb, contracten)
+            .filter(|c| c.eenheid == "04")
+            .map(|c| c.tarief);
+        super::push(
+            &mut hits,
+            tr346_bedrag_is_volume_maal_tarief(p, uurtarief, place.clone()),
         );
     }
     let t = match tr338_gekoppeld_aan_toewijzing(p, client, place.clone()) {
@@ -770,6 +1028,15 @@ fn judge_prestatie(
     super::push(&mut hits, tr341_eenheid_past(p, t, place.clone()));
     super::push(
         &mut hits,
+        tr341_eenheid_past_contract(
+            p,
+            t,
+            contract_voor(p, gemeente, agb, &ctx.contracts),
+            place.clone(),
+        ),
+    );
+    super::push(
+        &mut hits,
         tr307_begin_binnen_toewijzing(p, t, place.clone()),
     );
     super::push(&mut hits, tr308_eind_binnen_toewijzing(p, t, place.clone()));
@@ -791,7 +1058,11 @@ fn judge_prestatie(
 /// Judges a 323 and answers it with a 325 (see the module documentation of [`super`] for who
 /// gets what).
 pub fn decide(d: &Declaratie, input: &DecideInput, ctx: &Context) -> Outcome {
-    let o = judge(d, ctx);
+    let (gemeente, agb) = super::partijen(input.msg);
+    if let Some(h) = tr378_gemeentecode_bestaat(gemeente, d, GemeenteLijst::embedded()) {
+        return answer::header_rejection(input, &[h.code]);
+    }
+    let o = judge_for(d, ctx, gemeente, agb);
     if !o.declaratie.is_empty() {
         let (out, retour_codes) = answer::antwoord_325(input, d, &o);
         return Outcome {
@@ -799,6 +1070,7 @@ pub fn decide(d: &Declaratie, input: &DecideInput, ctx: &Context) -> Outcome {
             retour_codes,
             changes: Vec::new(),
             outgoing: vec![out],
+            facts: Vec::new(),
         };
     }
     let approved = o.prestaties.iter().filter(|p| p.goedgekeurd()).count();
@@ -824,6 +1096,7 @@ pub fn decide(d: &Declaratie, input: &DecideInput, ctx: &Context) -> Outcome {
         retour_codes,
         changes: apply::declaratie(d, input, &o),
         outgoing,
+        facts: Vec::new(),
     }
 }
 
@@ -1317,5 +1590,208 @@ mod tests {
         let o = judge(&decl(vec![aug("R1", 1), aug("R2", 1)]), &ctx);
         assert_eq!(o.clienten[0][0].code, "8187");
         assert!(o.prestaties.iter().all(|p| p.codes() == ["0233"]));
+    }
+
+    // -- layer 4 ------------------------------------------------------------------------------
+
+    const CSV_HEADER: &str = "agb,gemeente,categorie,productcode,eenheid,tarief,geldig_van,geldig_tot,segment,budgetplafond\n";
+
+    /// 45A03 at 9385 per hour for AGB in Gouda during 2026; 45A07 per piece region-wide.
+    fn contracten() -> ContractContext {
+        let csv = format!(
+            "{CSV_HEADER}{AGB},0513,45,45A03,04,9385,2026-01-01,2026-12-31,jeugd-ambulant,\n\
+             {AGB},*,45,45A07,84,2500,2026-01-01,,jeugd-ambulant,\n\
+             12345678,0627,46,46A01,14,21000,2026-01-01,,verblijf,\n"
+        );
+        ContractContext::of(crate::contracts::ContractSet::from_csv(&csv).unwrap())
+    }
+
+    #[test]
+    fn tr418_tariff_equals_the_contract() {
+        let c = contracten();
+        assert_eq!(
+            tr418_tarief_volgens_contract(&aug("R1", 10), GEMEENTE, AGB, &c, at()),
+            None
+        );
+        let mut wrong = aug("R1", 10);
+        wrong.product_tarief = Some(9490);
+        let h = tr418_tarief_volgens_contract(&wrong, GEMEENTE, AGB, &c, at()).unwrap();
+        assert_eq!((h.rule, h.code), ("TR418", "0611"));
+        assert!(h.message.contains("9385"), "{}", h.message);
+        // no contract set imported: not checked
+        assert_eq!(
+            tr418_tarief_volgens_contract(&wrong, GEMEENTE, AGB, &ContractContext::default(), at()),
+            None
+        );
+    }
+
+    #[test]
+    fn tr418_uncontracted_product_and_period_outside_the_contract() {
+        let c = contracten();
+        // 46A01 is on the region's list, but not contracted with this provider
+        let mut other = aug("R1", 2);
+        other.product_categorie = "46".into();
+        other.product_code = "46A01".into();
+        let h = tr418_tarief_volgens_contract(&other, GEMEENTE, AGB, &c, at()).unwrap();
+        assert_eq!(h.code, "0611");
+        assert!(h.message.contains("no contract"), "{}", h.message);
+        // contracted for Gouda only
+        assert!(tr418_tarief_volgens_contract(&aug("R1", 2), "0627", AGB, &c, at()).is_some());
+        // the contract ends 2026-12-31: January 2027 lies outside it
+        let jan = mp("R1", None, d(2027, 1, 1), d(2027, 1, 31), 2);
+        let h = tr418_tarief_volgens_contract(&jan, GEMEENTE, AGB, &c, at()).unwrap();
+        assert_eq!((h.rule, h.code), ("TR418", "0611"));
+        // another provider
+        assert!(
+            tr418_tarief_volgens_contract(&aug("R1", 2), GEMEENTE, "87654321", &c, at()).is_some()
+        );
+    }
+
+    #[test]
+    fn tr418_hourly_tariff_declared_in_minutes() {
+        let c = contracten();
+        let mut m = aug("R1", 95);
+        m.eenheid = "01".into();
+        // 9385 / 60 = 156.42 → 156
+        m.product_tarief = Some(156);
+        m.ingediend_bedrag.bedrag = 14860; // 9385 × 95 / 60 = 14859.58 → 14860
+        assert_eq!(
+            tr418_tarief_volgens_contract(&m, GEMEENTE, AGB, &c, at()),
+            None
+        );
+        m.product_tarief = Some(157);
+        assert!(tr418_tarief_volgens_contract(&m, GEMEENTE, AGB, &c, at()).is_some());
+        // a unit the contract has no tariff for
+        let mut dagdeel = aug("R1", 2);
+        dagdeel.eenheid = "16".into();
+        let h = tr418_tarief_volgens_contract(&dagdeel, GEMEENTE, AGB, &c, at()).unwrap();
+        assert!(h.message.contains("per unit 04"), "{}", h.message);
+    }
+
+    #[test]
+    fn tr346_amount_is_volume_times_tariff() {
+        assert_eq!(
+            tr346_bedrag_is_volume_maal_tarief(&aug("R1", 14), None, at()),
+            None
+        );
+        let mut p = aug("R1", 14);
+        p.ingediend_bedrag.bedrag += 1;
+        let h = tr346_bedrag_is_volume_maal_tarief(&p, None, at()).unwrap();
+        assert_eq!((h.rule, h.code), ("TR346", "9346"));
+        // minutes on an hourly tariff: rounded once over the whole amount (IV081)
+        let mut m = aug("R1", 95);
+        m.eenheid = "01".into();
+        m.product_tarief = Some(156);
+        m.ingediend_bedrag.bedrag = 14860;
+        assert_eq!(
+            tr346_bedrag_is_volume_maal_tarief(&m, Some(9385), at()),
+            None
+        );
+        // 95 × 156 = 14820 would be the rounded tariff times the minutes: wrong
+        m.ingediend_bedrag.bedrag = 14820;
+        assert!(tr346_bedrag_is_volume_maal_tarief(&m, Some(9385), at()).is_some());
+        // without a contract every hourly tariff that rounds to 156 is tried
+        m.ingediend_bedrag.bedrag = 14860;
+        assert_eq!(tr346_bedrag_is_volume_maal_tarief(&m, None, at()), None);
+        m.ingediend_bedrag.bedrag = 15000;
+        assert!(tr346_bedrag_is_volume_maal_tarief(&m, None, at()).is_some());
+        // half-up: 9390 × 1 / 60 = 156.5 → 157
+        m.geleverd_volume = 1;
+        m.ingediend_bedrag.bedrag = 157;
+        assert_eq!(
+            tr346_bedrag_is_volume_maal_tarief(&m, Some(9390), at()),
+            None
+        );
+        // euro's: no tariff, nothing to compute
+        let mut e = aug("R1", 20000);
+        e.eenheid = "83".into();
+        e.product_tarief = None;
+        e.ingediend_bedrag.bedrag = 20000;
+        assert_eq!(tr346_bedrag_is_volume_maal_tarief(&e, None, at()), None);
+    }
+
+    #[test]
+    fn tr381_product_code_on_the_list() {
+        let c = contracten();
+        assert_eq!(tr381_productcode_in_lijst(&aug("R1", 1), &c, at()), None);
+        let mut p = aug("R1", 1);
+        p.product_code = "45A99".into();
+        let h = tr381_productcode_in_lijst(&p, &c, at()).unwrap();
+        assert_eq!((h.rule, h.code), ("TR381", "S329"));
+        // known code in another category
+        p.product_categorie = "46".into();
+        p.product_code = "45A03".into();
+        assert!(tr381_productcode_in_lijst(&p, &c, at()).is_some());
+        assert_eq!(
+            tr381_productcode_in_lijst(&p, &ContractContext::default(), at()),
+            None
+        );
+    }
+
+    #[test]
+    fn tr378_gemeentecode_on_the_cbs_list() {
+        let lijst = GemeenteLijst::embedded();
+        assert_eq!(
+            tr378_gemeentecode_bestaat("0513", &decl(vec![]), lijst),
+            None
+        );
+        let h = tr378_gemeentecode_bestaat("0598", &decl(vec![]), lijst).unwrap();
+        assert_eq!((h.rule, h.code), ("TR378", "S300"));
+        assert_eq!(h.place, Place::header());
+        // a code that ended before the declaration period but was valid for the care declared
+        let old = GemeenteLijst::parse("0598||2026-08-31|Opgeheven\n").unwrap();
+        assert!(tr378_gemeentecode_bestaat("0598", &decl(vec![]), &old).is_some());
+        assert_eq!(
+            tr378_gemeentecode_bestaat("0598", &decl(vec![aug("R1", 1)]), &old),
+            None
+        );
+    }
+
+    #[test]
+    fn tr341_unit_of_the_contract_under_an_aspecific_allocation() {
+        let c = contracten();
+        let mut t = toewijzing(17);
+        t.code = None;
+        t.volume = None;
+        t.eenheid = None;
+        t.frequentie = None;
+        let contract = contract_voor(&aug("R1", 1), GEMEENTE, AGB, &c);
+        assert!(contract.is_some());
+        assert_eq!(
+            tr341_eenheid_past_contract(&aug("R1", 1), &t, contract, at()),
+            None
+        );
+        let mut m = aug("R1", 60);
+        m.eenheid = "01".into();
+        assert_eq!(tr341_eenheid_past_contract(&m, &t, contract, at()), None);
+        m.eenheid = "16".into();
+        let h = tr341_eenheid_past_contract(&m, &t, contract, at()).unwrap();
+        assert_eq!((h.rule, h.code), ("TR341", "9341"));
+        // a specific allocation has its own unit: plain TR341
+        assert_eq!(
+            tr341_eenheid_past_contract(&m, &toewijzing(17), contract, at()),
+            None
+        );
+    }
+
+    #[test]
+    fn contract_rules_in_the_whole_judgement() {
+        let mut ctx = context_with(client_met(vec![toewijzing(17)], vec![]));
+        ctx.contracts = contracten();
+        let mut wrong = aug("R2", 10);
+        wrong.product_tarief = Some(9490);
+        wrong.ingediend_bedrag.bedrag = 94900;
+        let mut unknown = mp("R3", None, d(2026, 9, 1), d(2026, 9, 30), 1);
+        unknown.product_code = "45A99".into();
+        let o = judge_for(
+            &decl(vec![aug("R1", 10), wrong, unknown]),
+            &ctx,
+            GEMEENTE,
+            AGB,
+        );
+        assert_eq!(o.prestaties[0].codes(), Vec::<&str>::new());
+        assert_eq!(o.prestaties[1].codes(), ["0611"]);
+        // an unknown code: S329 only (no 0611 on top), and 9340 because the allocation is 45A03
+        assert_eq!(o.prestaties[2].codes(), ["S329", "9340"]);
     }
 }

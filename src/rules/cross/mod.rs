@@ -271,7 +271,9 @@ fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {
 /// - 317: the client, the referenced ToewijzingNummers and the Verzoek's ReferentieAanbieder;
 /// - 319: its ReferentieAanbieder (requests, earlier answers, honouring 301s);
 /// - 323: every client, every ToewijzingNummer (TR304/TR338), every ReferentieNummer and
-///   VorigReferentieNummer (TR314, TR323, TR390) and the DeclaratieNummer (TR333);
+///   VorigReferentieNummer (TR314, TR323, TR390), the DeclaratieNummer (TR333) and the
+///   contracts (TR418, TR381);
+/// - 301/305/307 also load the contracts: the cost facts price allocations with them;
 /// - 325: its clients and ReferentieNummers (TR366/TR367) and its DeclaratieNummer (for TR376);
 /// - retours: nothing beyond the parties.
 pub fn context_keys(msg: &Message) -> ContextKeys {
@@ -291,6 +293,7 @@ pub fn context_keys(msg: &Message) -> ContextKeys {
     let mut bsns: Vec<String> = Vec::new();
     match &msg.body {
         Body::Toewijzing(c) => {
+            k.contracts = true;
             bsns.push(c.bsn.clone());
             for p in &c.toegewezen_producten.toegewezen_product {
                 nummers.push(p.toewijzing_nummer.into());
@@ -298,6 +301,7 @@ pub fn context_keys(msg: &Message) -> ContextKeys {
             }
         }
         Body::Start(c) => {
+            k.contracts = true;
             bsns.push(c.bsn.clone());
             nummers.extend(
                 c.start_producten
@@ -307,6 +311,7 @@ pub fn context_keys(msg: &Message) -> ContextKeys {
             );
         }
         Body::Stop(c) => {
+            k.contracts = true;
             bsns.push(c.bsn.clone());
             nummers.extend(
                 c.stop_producten
@@ -342,6 +347,7 @@ pub fn context_keys(msg: &Message) -> ContextKeys {
         }
         Body::Antwoord(a) => referenties.push(a.referentie_aanbieder.clone()),
         Body::Declaratie(d) => {
+            k.contracts = true;
             k.declaratie_nummer = Some(d.declaratie_nummer.clone());
             bsns.extend(d.clienten.client.iter().map(|c| c.bsn.clone()));
             for (_, _, p) in d.prestaties() {
@@ -414,6 +420,7 @@ fn accepted(input: &DecideInput) -> Outcome {
         retour_codes: Vec::new(),
         changes: apply::changes(input),
         outgoing,
+        facts: Vec::new(),
     }
 }
 
@@ -486,5 +493,6 @@ pub fn recorded(input: &DecideInput, ctx: &Context) -> Outcome {
         retour_codes: codes,
         changes: Vec::new(),
         outgoing: vec![out],
+        facts: Vec::new(),
     }
 }

@@ -143,6 +143,7 @@ pub fn prestatie(referentie: &str, vorig: Option<&str>, nummer: i64, bedrag: i64
         status: PrestatieStatus::Goedgekeurd,
         retour_codes: Vec::new(),
         message_id: 5,
+        received_at: received(),
     }
 }
 

@@ -1,0 +1,46 @@
+//! The facts settings on the command line (each with its `IJWMO_*` variable).
+
+use ijwmo::facts::{FactsConfig, FactsEngine};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct FactsArgs {
+    /// Secret key of the BSN pseudonym (at least 16 bytes); the same key as the service's.
+    #[arg(
+        long,
+        value_name = "SECRET",
+        env = "IJWMO_PSEUDONYM_KEY",
+        hide_env_values = true
+    )]
+    pub pseudonym_key: String,
+    /// Extra closed days besides the national holidays, comma-separated (YYYY-MM-DD).
+    #[arg(
+        long,
+        value_name = "DATES",
+        env = "IJWMO_CLOSED_DAYS",
+        value_delimiter = ','
+    )]
+    pub closed_days: Vec<chrono::NaiveDate>,
+    /// Declaration term: end-of-month+N or working-days+N.
+    #[arg(
+        long,
+        value_name = "TERM",
+        env = "IJWMO_DECLARATIE_TERMIJN",
+        default_value = "end-of-month+1"
+    )]
+    pub declaratie_termijn: String,
+}
+
+impl FactsArgs {
+    pub fn config(&self) -> FactsConfig {
+        FactsConfig {
+            pseudonym_key: self.pseudonym_key.clone(),
+            closed_days: self.closed_days.clone(),
+            declaratie_termijn: self.declaratie_termijn.clone(),
+            ..FactsConfig::default()
+        }
+    }
+
+    pub fn engine(&self) -> anyhow::Result<FactsEngine> {
+        Ok(FactsEngine::from_config(&self.config())?)
+    }
+}
