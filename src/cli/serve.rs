@@ -62,7 +62,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         "starting"
     );
     create_sqlite_folder(&config.store.url)?;
-    let store = ijwmo::store::open(&config.store.url)
+    let options = ijwmo::store::StoreOptions {
+        claim_timeout: config.outbox.claim_timeout,
+    };
+    let store = ijwmo::store::open_with(&config.store.url, &options)
         .await
         .with_context(|| {
             format!(

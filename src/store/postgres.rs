@@ -669,6 +669,17 @@ impl Store for PgStore {
         Ok(())
     }
 
+    async fn release(&self, ids: &[i64]) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        sqlx::query("UPDATE outbox SET claimed_at = NULL WHERE id = ANY($1) AND sent_at IS NULL")
+            .bind(ids)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     async fn counts(&self) -> Result<Counts, StoreError> {
         let r = sqlx::query(COUNTS).fetch_one(&self.pool).await?;
         Ok(Counts {

@@ -661,6 +661,22 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn release(&self, ids: &[i64]) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query(
+            "UPDATE outbox SET claimed_at = NULL \
+             WHERE id IN (SELECT value FROM json_each($1)) AND sent_at IS NULL",
+        )
+        .bind(json(ids.to_vec()))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn counts(&self) -> Result<Counts, StoreError> {
         let r = sqlx::query(COUNTS).fetch_one(&self.pool).await?;
         Ok(Counts {
