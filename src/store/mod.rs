@@ -25,12 +25,16 @@ pub const DEFAULT_CLAIM_TIMEOUT: Duration = Duration::from_secs(60);
 pub struct StoreOptions {
     /// See [`DEFAULT_CLAIM_TIMEOUT`].
     pub claim_timeout: Duration,
+    /// Most connections a PostgreSQL pool opens: at least one per message processed at once,
+    /// plus the outbox publisher's (see [`PgStore::DEFAULT_POOL_SIZE`]).
+    pub pool_size: u32,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
         StoreOptions {
             claim_timeout: DEFAULT_CLAIM_TIMEOUT,
+            pool_size: PgStore::DEFAULT_POOL_SIZE,
         }
     }
 }
@@ -53,7 +57,11 @@ pub async fn open_with(url: &str, options: &StoreOptions) -> Result<Arc<dyn Stor
     {
         Arc::new(SqliteStore::open(path).await?.with_claim_timeout(claim))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Arc::new(PgStore::connect(url).await?.with_claim_timeout(claim))
+        Arc::new(
+            PgStore::connect_with(url, options.pool_size)
+                .await?
+                .with_claim_timeout(claim),
+        )
     } else {
         // Only the scheme: the rest of a URL may hold a password.
         let scheme = url.split(':').next().unwrap_or_default();
