@@ -730,7 +730,7 @@ async fn run(o: Options) {
     println!();
     println!(
         "ijwmo load benchmark — {} messages ({:.1} kB mean), {} queues, prefetch {prefetch}, \
-         {cores} cores, daemon exit {status}",
+         {cores} cores, daemon {status}",
         bulk.len(),
         bytes as f64 / bulk.len() as f64 / 1e3,
         o.queue_type
