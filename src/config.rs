@@ -129,6 +129,12 @@ pub struct OutboxConfig {
     /// When a message arrives again unchanged, publish the answers given to it then once more
     /// (same identification, so receivers can deduplicate).
     pub resend_duplicate_answers: bool,
+    /// How long a claimed row stays with the publisher that claimed it before another may
+    /// take it. Bounds how long answers wait after a publisher died without releasing its
+    /// claims (killed, or the database was unreachable when it gave up); keep it well above
+    /// the time one batch takes to publish (`amqp.publish_timeout`).
+    #[serde(with = "duration_text")]
+    pub claim_timeout: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -197,6 +203,7 @@ impl Default for OutboxConfig {
             batch_size: 100,
             interval: Duration::from_secs(1),
             resend_duplicate_answers: true,
+            claim_timeout: crate::store::DEFAULT_CLAIM_TIMEOUT,
         }
     }
 }
@@ -364,6 +371,9 @@ pub struct Overrides {
         help_heading = "Outbox"
     )]
     pub outbox_resend_duplicate_answers: Option<bool>,
+    /// How long a claimed outbox row stays with its publisher before another may take it [default: 1m]
+    #[arg(long, value_name = "DURATION", env = "IJWMO_OUTBOX_CLAIM_TIMEOUT", value_parser = parse_duration, help_heading = "Outbox")]
+    pub outbox_claim_timeout: Option<Duration>,
 
     /// Log line format [default: text]
     #[arg(long, value_enum, env = "IJWMO_LOG_FORMAT", help_heading = "Logging")]
@@ -476,6 +486,7 @@ impl Config {
             &mut self.outbox.resend_duplicate_answers,
             &o.outbox_resend_duplicate_answers,
         );
+        set(&mut self.outbox.claim_timeout, &o.outbox_claim_timeout);
         set(&mut self.log.format, &o.log_format);
         set(&mut self.log.filter, &o.log_filter);
         set(&mut self.facts.pseudonym_key, &o.pseudonym_key);
@@ -503,6 +514,7 @@ impl Config {
         for (name, d) in [
             ("spool.poll_interval", self.spool.poll_interval),
             ("outbox.interval", self.outbox.interval),
+            ("outbox.claim_timeout", self.outbox.claim_timeout),
             ("amqp.publish_timeout", self.amqp.publish_timeout),
             ("amqp.reconnect_max", self.amqp.reconnect_max),
         ] {

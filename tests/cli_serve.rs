@@ -93,6 +93,7 @@ fn help_documents_every_option_with_its_variable() {
         "IJWMO_OUTBOX_BATCH_SIZE",
         "IJWMO_OUTBOX_INTERVAL",
         "IJWMO_OUTBOX_RESEND_DUPLICATE_ANSWERS",
+        "IJWMO_OUTBOX_CLAIM_TIMEOUT",
         "IJWMO_LOG_FORMAT",
         "IJWMO_LOG",
     ] {

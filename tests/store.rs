@@ -31,6 +31,7 @@ on_both!(
     duplicate,
     identificatie_reused,
     outbox,
+    released_claims_are_taken_at_once,
     concurrent_same_client,
     panic_rolls_back,
     error_rolls_back,
@@ -876,6 +877,31 @@ mod scenarios {
             .expect("mark sent");
         assert!(impatient.claim_outbox(10).await.expect("claim").is_empty());
         assert_eq!(s.counts().await.expect("counts").outbox_unsent, 0);
+    }
+
+    /// A publisher that failed hands its claims back: the rows are claimable again at once
+    /// (not after the claim timeout), and a sent row stays sent.
+    pub async fn released_claims_are_taken_at_once(db: Db) {
+        let store = db.open().await;
+        let s = &*store;
+        let sent = vec![answer("JW306", AGB, "R1"), forward("JW305", "M1")];
+        put(
+            s,
+            &received("JW305", AGB, "M1", "m1", 3),
+            outcome(Verdict::Accepted, Vec::new(), sent.clone()),
+        )
+        .await;
+        let claimed = s.claim_outbox(10).await.expect("claim");
+        assert_eq!(claimed.len(), 2);
+        assert!(s.claim_outbox(10).await.expect("claim").is_empty());
+        s.mark_sent(&[claimed[0].id]).await.expect("mark sent");
+        let ids: Vec<i64> = claimed.iter().map(|r| r.id).collect();
+        s.release(&ids).await.expect("release");
+        s.release(&[]).await.expect("nothing to release");
+        let again = s.claim_outbox(10).await.expect("claim");
+        assert_eq!(again.len(), 1, "only the unsent row comes back");
+        assert_eq!(again[0], claimed[1]);
+        assert_eq!(s.counts().await.expect("counts").outbox_unsent, 1);
     }
 
     /// Competing instances storing messages of one client concurrently are serialised: each

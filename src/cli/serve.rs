@@ -62,7 +62,17 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         "starting"
     );
     create_sqlite_folder(&config.store.url)?;
-    let store = ijwmo::store::open(&config.store.url)
+    // every message in flight holds a connection for its transaction; the outbox publisher
+    // and the answers sent again for duplicates need theirs besides
+    let in_flight = match config.transport {
+        TransportKind::Amqp => u32::from(config.amqp.prefetch),
+        TransportKind::Spool => 1,
+    };
+    let options = ijwmo::store::StoreOptions {
+        claim_timeout: config.outbox.claim_timeout,
+        pool_size: (in_flight + 4).max(ijwmo::store::PgStore::DEFAULT_POOL_SIZE),
+    };
+    let store = ijwmo::store::open_with(&config.store.url, &options)
         .await
         .with_context(|| {
             format!(

@@ -23,19 +23,48 @@ use thiserror::Error;
 /// How long a claimed outbox row stays with its publisher before another may take it.
 pub const DEFAULT_CLAIM_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// Choices about a store that are not part of its URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// See [`DEFAULT_CLAIM_TIMEOUT`].
+    pub claim_timeout: Duration,
+    /// Most connections a PostgreSQL pool opens: at least one per message processed at once,
+    /// plus the outbox publisher's (see [`PgStore::DEFAULT_POOL_SIZE`]).
+    pub pool_size: u32,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            claim_timeout: DEFAULT_CLAIM_TIMEOUT,
+            pool_size: PgStore::DEFAULT_POOL_SIZE,
+        }
+    }
+}
+
 /// Opens the store a URL names and brings its schema up to date: `sqlite://PATH` or
 /// `sqlite:PATH` (the file is created if missing), `sqlite::memory:` (gone when the store is
 /// dropped), or `postgres://…` / `postgresql://…`.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    open_with(url, &StoreOptions::default()).await
+}
+
+/// [`open`] with options.
+pub async fn open_with(url: &str, options: &StoreOptions) -> Result<Arc<dyn Store>, StoreError> {
+    let claim = options.claim_timeout;
     let store: Arc<dyn Store> = if url == "sqlite::memory:" || url == "sqlite://:memory:" {
-        Arc::new(SqliteStore::memory().await?)
+        Arc::new(SqliteStore::memory().await?.with_claim_timeout(claim))
     } else if let Some(path) = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
     {
-        Arc::new(SqliteStore::open(path).await?)
+        Arc::new(SqliteStore::open(path).await?.with_claim_timeout(claim))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Arc::new(PgStore::connect(url).await?)
+        Arc::new(
+            PgStore::connect_with(url, options.pool_size)
+                .await?
+                .with_claim_timeout(claim),
+        )
     } else {
         // Only the scheme: the rest of a URL may hold a password.
         let scheme = url.split(':').next().unwrap_or_default();
@@ -157,6 +186,14 @@ pub trait Store: Send + Sync {
 
     /// Marks published rows as sent.
     async fn mark_sent(&self, ids: &[i64]) -> Result<(), StoreError>;
+
+    /// Gives up the claim on rows that were not sent (their publisher failed), so any
+    /// publisher may take them at once instead of after the claim timeout. Sent rows are left
+    /// alone. Best effort: a store without it leaves the rows to the claim timeout.
+    async fn release(&self, ids: &[i64]) -> Result<(), StoreError> {
+        let _ = ids;
+        Ok(())
+    }
 
     async fn counts(&self) -> Result<Counts, StoreError>;
 

@@ -9,7 +9,7 @@ use super::codec::{self, Fields, Keys, Loaded};
 use super::{
     Counts, Decide, OutboxRow, Received, Store, StoreError, Stored, DEFAULT_CLAIM_TIMEOUT,
 };
-use crate::state::{Change, Context, Outgoing, Owner};
+use crate::state::{Change, Context, Outgoing, Owner, Prestatie};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use sqlx::error::{DatabaseError, ErrorKind};
@@ -36,10 +36,18 @@ impl PgStore {
         }
     }
 
+    /// Pool size of [`PgStore::connect`].
+    pub const DEFAULT_POOL_SIZE: u32 = 10;
+
     /// Connects a pool; does not migrate (see [`crate::store::open`]).
     pub async fn connect(url: &str) -> Result<PgStore, StoreError> {
+        PgStore::connect_with(url, PgStore::DEFAULT_POOL_SIZE).await
+    }
+
+    /// Connects a pool of at most `pool_size` connections.
+    pub async fn connect_with(url: &str, pool_size: u32) -> Result<PgStore, StoreError> {
         let pool = PgPoolOptions::new()
-            .max_connections(10)
+            .max_connections(pool_size.max(1))
             .acquire_timeout(Duration::from_secs(10))
             .connect(url)
             .await?;
@@ -694,6 +702,67 @@ async fn apply(
     Ok(())
 }
 
+/// Inserts prestaties of the message `message_id` in one round trip (in the given order).
+async fn insert_prestaties(
+    conn: &mut PgConnection,
+    prestaties: &[&Prestatie],
+    message_id: i64,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let plain = |c: &String| !c.is_empty() && !c.contains(',');
+    if prestaties.len() < 2 || !prestaties.iter().all(|p| p.retour_codes.iter().all(plain)) {
+        for p in prestaties {
+            apply(conn, &Change::AddPrestatie((*p).clone()), message_id, at).await?;
+        }
+        return Ok(());
+    }
+    fn col<T>(ps: &[&Prestatie], f: impl Fn(&Prestatie) -> T) -> Vec<T> {
+        ps.iter().map(|p| f(p)).collect()
+    }
+    // retour codes are 4-digit codes: one comma-joined text per row, split again in SQL
+    // (UNNEST cannot take an array of arrays of different lengths)
+    sqlx::query(
+        "INSERT INTO prestaties (message_id, standard, gemeente, agb, bsn, declaratie_nummer, \
+         referentie_nummer, vorig_referentie_nummer, toewijzing_nummer, categorie, code, \
+         begindatum, einddatum, volume, eenheid, tarief, bedrag, status, retour_codes, \
+         received_at) \
+         SELECT $1, u.standard, u.gemeente, u.agb, u.bsn, u.declaratie_nummer, \
+         u.referentie_nummer, u.vorig, u.toewijzing_nummer, u.categorie, u.code, u.begindatum, \
+         u.einddatum, u.volume, u.eenheid, u.tarief, u.bedrag, u.status, \
+         CASE WHEN u.codes = '' THEN '{}'::text[] ELSE string_to_array(u.codes, ',') END, $2 \
+         FROM UNNEST($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], \
+         $9::text[], $10::bigint[], $11::text[], $12::text[], $13::date[], $14::date[], \
+         $15::bigint[], $16::text[], $17::bigint[], $18::bigint[], $19::text[], $20::text[]) \
+         WITH ORDINALITY AS u(standard, gemeente, agb, bsn, declaratie_nummer, \
+         referentie_nummer, vorig, toewijzing_nummer, categorie, code, begindatum, einddatum, \
+         volume, eenheid, tarief, bedrag, status, codes, n) \
+         ORDER BY u.n",
+    )
+    .bind(message_id)
+    .bind(at)
+    .bind(col(prestaties, |p| codec::standard_code(p.standard)))
+    .bind(col(prestaties, |p| p.gemeente.clone()))
+    .bind(col(prestaties, |p| p.agb.clone()))
+    .bind(col(prestaties, |p| p.bsn.clone()))
+    .bind(col(prestaties, |p| p.declaratie_nummer.clone()))
+    .bind(col(prestaties, |p| p.referentie_nummer.clone()))
+    .bind(col(prestaties, |p| p.vorig_referentie_nummer.clone()))
+    .bind(col(prestaties, |p| p.toewijzing_nummer))
+    .bind(col(prestaties, |p| p.categorie.clone()))
+    .bind(col(prestaties, |p| p.code.clone()))
+    .bind(col(prestaties, |p| p.begindatum))
+    .bind(col(prestaties, |p| p.einddatum))
+    .bind(col(prestaties, |p| p.volume))
+    .bind(col(prestaties, |p| p.eenheid.clone()))
+    .bind(col(prestaties, |p| p.tarief))
+    .bind(col(prestaties, |p| p.bedrag))
+    .bind(col(prestaties, |p| codec::prestatie_status_code(p.status)))
+    .bind(col(prestaties, |p| p.retour_codes.join(",")))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 impl PgStore {
     /// [`Store::refresh_facts`], with errors as PostgreSQL reports them.
     async fn refresh(
@@ -783,9 +852,19 @@ impl PgStore {
         .bind(&outcome.retour_codes)
         .fetch_one(&mut *tx)
         .await?;
+        // consecutive prestaties go in one statement (a declaration carries dozens); the
+        // order of all changes is kept
+        let mut prestaties: Vec<&Prestatie> = Vec::new();
         for change in &outcome.changes {
+            if let Change::AddPrestatie(p) = change {
+                prestaties.push(p);
+                continue;
+            }
+            insert_prestaties(&mut tx, &prestaties, message_id, received.received_at).await?;
+            prestaties.clear();
             apply(&mut tx, change, message_id, received.received_at).await?;
         }
+        insert_prestaties(&mut tx, &prestaties, message_id, received.received_at).await?;
         for out in &outcome.outgoing {
             sqlx::query(
                 "INSERT INTO outbox (message_id, kind, routing_key, identificatie, xml) \
@@ -976,6 +1055,17 @@ impl Store for PgStore {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected())
+    }
+
+    async fn release(&self, ids: &[i64]) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        sqlx::query("UPDATE outbox SET claimed_at = NULL WHERE id = ANY($1) AND sent_at IS NULL")
+            .bind(ids)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     async fn counts(&self) -> Result<Counts, StoreError> {

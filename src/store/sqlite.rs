@@ -955,6 +955,22 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn release(&self, ids: &[i64]) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query(
+            "UPDATE outbox SET claimed_at = NULL \
+             WHERE id IN (SELECT value FROM json_each($1)) AND sent_at IS NULL",
+        )
+        .bind(json(ids.to_vec()))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn mark_overdue(&self, as_of: NaiveDate) -> Result<u64, StoreError> {
         let done = sqlx::query(
             "UPDATE timeliness_facts SET status = 'overdue', evaluated_on = $1 \

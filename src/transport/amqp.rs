@@ -810,8 +810,14 @@ impl Session {
             }
         };
         if let Some(reason) = failure {
+            // let the outbox publisher see its failure and hand back its claims, briefly
             outbox_cancel.cancel();
-            outbox_task.abort();
+            if timeout(Duration::from_secs(2), &mut outbox_task)
+                .await
+                .is_err()
+            {
+                outbox_task.abort();
+            }
             let _ = timeout(
                 Duration::from_secs(1),
                 self.connection.close(200, "reconnecting".into()),

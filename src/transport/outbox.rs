@@ -86,7 +86,18 @@ impl OutboxPublisher {
         if rows.is_empty() {
             return Ok(Round::default());
         }
-        let sent = self.sink.deliver(&rows).await?;
+        let sent = match self.sink.deliver(&rows).await {
+            Ok(sent) => sent,
+            Err(e) => {
+                // the sink failed as a whole (e.g. the broker went away): hand the rows back so
+                // the next session publishes them at once rather than after the claim timeout
+                let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+                if let Err(release) = self.store.release(&ids).await {
+                    tracing::warn!(error = %release, "outbox: claims not released; they expire");
+                }
+                return Err(e.into());
+            }
+        };
         if !sent.is_empty() {
             // if this fails the rows are delivered again later: at least once
             self.store.mark_sent(&sent).await?;
@@ -145,5 +156,49 @@ impl OutboxPublisher {
                 Err(PublishError::Sink(e)) => return Err(e),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::{Handled, Incoming, Pipeline, Settings};
+
+    struct Broken;
+
+    #[async_trait]
+    impl Sink for Broken {
+        async fn deliver(&self, _: &[OutboxRow]) -> Result<Vec<i64>, SinkError> {
+            Err(SinkError("connection lost".into()))
+        }
+        async fn deliver_again(&self, _: &[Outgoing]) -> Result<usize, SinkError> {
+            Err(SinkError("connection lost".into()))
+        }
+    }
+
+    /// Regression: a publisher whose sink failed kept its claims, so after a broker restart
+    /// the answers waited for the claim timeout (a minute) before the next session sent them.
+    #[tokio::test]
+    async fn a_failed_sink_hands_its_claims_back() {
+        let store: Arc<dyn Store> = Arc::new(crate::store::SqliteStore::memory().await.unwrap());
+        store.migrate().await.unwrap();
+        let pipeline = Pipeline::new(store.clone(), Settings { today: None });
+        let handled = pipeline
+            .handle(&Incoming {
+                bytes: include_bytes!("../../fixtures/messages/JW315.xml").to_vec(),
+                received_at: chrono::Utc::now(),
+                origin: "test".into(),
+            })
+            .await
+            .unwrap();
+        assert!(matches!(handled, Handled::Stored { outgoing, .. } if outgoing > 0));
+        let publisher =
+            OutboxPublisher::new(store.clone(), Arc::new(Broken), 10, Duration::from_secs(1));
+        assert!(matches!(
+            publisher.publish_once().await,
+            Err(PublishError::Sink(_))
+        ));
+        let again = store.claim_outbox(10).await.unwrap();
+        assert!(!again.is_empty(), "the rows are claimable at once");
     }
 }

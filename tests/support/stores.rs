@@ -131,6 +131,10 @@ impl Store for Instrumented {
         self.inner.mark_sent(ids).await
     }
 
+    async fn release(&self, ids: &[i64]) -> Result<(), StoreError> {
+        self.inner.release(ids).await
+    }
+
     async fn counts(&self) -> Result<Counts, StoreError> {
         self.inner.counts().await
     }
