@@ -17,6 +17,8 @@ struct Cli {
 enum Command {
     /// Validate message files (layer 1: schema, layer 2: rules within one message).
     Validate(cli::validate::Args),
+    /// Generate months of synthetic traffic for the region (inbox, contracts, manifest, summary).
+    Generate(cli::generate::Args),
 }
 
 fn main() -> ExitCode {
@@ -33,6 +35,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Validate(args) => cli::validate::run(args),
+        Command::Generate(args) => cli::generate::run(args),
     };
     match result {
         Ok(code) => code,
