@@ -430,55 +430,111 @@ fn end_of_month(d: NaiveDate) -> NaiveDate {
     d.with_day(1).unwrap() + Months::new(1) - Duration::days(1)
 }
 
+/// The stated rejected lines (0611, 9321, 9322) by (provider, ReferentieNummer).
+fn rejected(run: &Run) -> BTreeSet<(String, String)> {
+    ["tariff_errors", "volume_overruns"]
+        .iter()
+        .flat_map(|k| run.summary[*k].as_array().unwrap().iter())
+        .map(|v| {
+            (
+                s(&v["provider"]).to_string(),
+                s(&v["referentie_nummer"]).to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Per (gemeente, ToewijzingNummer, month of care): the receipt of the first approved debit
+/// line and its file and declaration number.
+type Declared = BTreeMap<(String, u32, NaiveDate), (DateTime<FixedOffset>, String, String)>;
+
+fn declared_months(run: &Run) -> Declared {
+    let rejected = rejected(run);
+    let mut out = Declared::new();
+    for e in &run.entries {
+        let Some(Message {
+            body: Body::Declaratie(d),
+            ..
+        }) = run.messages.get(&e.file)
+        else {
+            continue;
+        };
+        for (_, _, p) in d.prestaties() {
+            let r = (
+                e.sender.clone(),
+                p.product_referentie.referentie_nummer.clone(),
+            );
+            if p.ingediend_bedrag.debet_credit.sign() < 0 || rejected.contains(&r) {
+                continue;
+            }
+            let month = p.product_periode.begindatum.with_day(1).unwrap();
+            out.entry((e.receiver.clone(), p.toewijzing_nummer, month))
+                .or_insert((e.received, e.file.clone(), d.declaratie_nummer.clone()));
+        }
+    }
+    out
+}
+
 #[test]
 fn lateness_in_the_summary_is_exactly_what_the_files_show() {
     let run = run();
     let cal = Calendar::national();
     let allocs = allocations(run);
-    // (rule, file, toewijzing or declaration number) → (due, days late)
-    let mut computed: BTreeMap<(String, String, String), (NaiveDate, u32)> = BTreeMap::new();
+    let from = date(&run.summary["generator"]["window_from"]);
+    let until = date(&run.summary["generator"]["window_until"]);
+    // (rule, file, toewijzing, month) → (due, days late)
+    type Key = (String, String, u32, String);
+    let mut computed: BTreeMap<Key, (NaiveDate, u32)> = BTreeMap::new();
+    let mut late =
+        |rule: &str, file: &str, nr: u32, month: String, due: NaiveDate, at: NaiveDate| {
+            if at > due {
+                let days = cal.working_days_between(due, at);
+                computed.insert((rule.to_string(), file.to_string(), nr, month), (due, days));
+            }
+        };
     for e in &run.entries {
         let Some(m) = run.messages.get(&e.file) else {
             continue;
         };
         let received = e.received.date_naive();
-        let mut check = |rule: &str, key: String, due: NaiveDate| {
-            if received > due {
-                let days = cal.working_days_between(due, received);
-                computed.insert((rule.to_string(), e.file.clone(), key), (due, days));
-            }
-        };
         match &m.body {
             Body::Start(c) => {
                 for p in &c.start_producten.start_product {
                     let nr = p.toewijzing_nummer.unwrap();
                     let first_301 = allocs[&(e.receiver.clone(), nr)][0].0.date_naive();
                     let due = cal.add_working_days(p.begindatum.max(first_301), 5);
-                    check("OP271", nr.to_string(), due);
+                    late("OP271", &e.file, nr, String::new(), due, received);
                 }
             }
             Body::Stop(c) => {
                 for p in &c.stop_producten.stop_product {
                     let due = cal.add_working_days(p.einddatum, 5);
-                    check("OP272", p.toewijzing_nummer.unwrap().to_string(), due);
+                    let nr = p.toewijzing_nummer.unwrap();
+                    late("OP272", &e.file, nr, String::new(), due, received);
                 }
-            }
-            Body::Declaratie(d) => {
-                let next = d.declaratie_periode.begindatum + Months::new(1);
-                let due = cal.next_working_day_from(end_of_month(next));
-                check("DECLARATIETERMIJN", d.declaratie_nummer.clone(), due);
             }
             _ => {}
         }
     }
+    for ((_, nr, month), (at, file, _)) in declared_months(run) {
+        let due = cal.next_working_day_from(end_of_month(month + Months::new(1)));
+        let period = month.format("%Y-%m").to_string();
+        late("REGIO-DECL", &file, nr, period, due, at.date_naive());
+        assert!(
+            (from..until).contains(&month),
+            "{file} declares {month} outside the window"
+        );
+    }
     let mut stated = BTreeMap::new();
     for l in run.summary["late"].as_array().unwrap() {
-        let key = l["toewijzing_nummer"]
-            .as_u64()
-            .map(|n| n.to_string())
-            .unwrap_or_else(|| s(&l["declaratie_nummer"]).to_string());
+        let key = (
+            s(&l["rule"]).to_string(),
+            s(&l["file"]).to_string(),
+            l["toewijzing_nummer"].as_u64().unwrap() as u32,
+            s(&l["period"]).to_string(),
+        );
         stated.insert(
-            (s(&l["rule"]).to_string(), s(&l["file"]).to_string(), key),
+            key,
             (
                 date(&l["due"]),
                 l["working_days_late"].as_u64().unwrap() as u32,
@@ -494,8 +550,11 @@ fn lateness_in_the_summary_is_exactly_what_the_files_show() {
             DateTime::parse_from_rfc3339(s(&l["received_at"])).unwrap(),
             e.received
         );
+        // every late obligation is one of the window
+        let reference = date(&l["reference_date"]);
+        assert!((from..until).contains(&reference), "{l}");
     }
-    for rule in ["OP271", "OP272", "DECLARATIETERMIJN"] {
+    for rule in ["OP271", "OP272", "REGIO-DECL"] {
         assert!(
             stated.keys().any(|k| k.0 == rule),
             "no late {rule} in the run"
@@ -504,44 +563,57 @@ fn lateness_in_the_summary_is_exactly_what_the_files_show() {
     assert_eq!(computed, stated);
 }
 
-#[test]
-fn missing_stops_are_exactly_the_ended_deliveries_without_a_stop() {
-    let run = run();
-    let until = date(&run.summary["generator"]["window_until"]);
-    let allocs = allocations(run);
-    let mut starts = BTreeSet::new();
-    let mut stops = BTreeSet::new();
-    for (f, m) in &run.messages {
-        let gemeente = run
-            .entries
-            .iter()
-            .find(|e| &e.file == f)
-            .unwrap()
-            .receiver
-            .clone();
-        match &m.body {
-            Body::Start(c) => {
+/// Starts and stops by (gemeente, ToewijzingNummer): (Begindatum) and (Begindatum, reden,
+/// Einddatum).
+type Deliveries = (
+    BTreeMap<(String, u32), Vec<NaiveDate>>,
+    BTreeMap<(String, u32), Vec<(NaiveDate, String, NaiveDate)>>,
+);
+
+fn deliveries(run: &Run) -> Deliveries {
+    let (mut starts, mut stops) = (BTreeMap::new(), BTreeMap::new());
+    for e in &run.entries {
+        match run.messages.get(&e.file).map(|m| &m.body) {
+            Some(Body::Start(c)) => {
                 for p in &c.start_producten.start_product {
-                    starts.insert((gemeente.clone(), p.toewijzing_nummer.unwrap(), p.begindatum));
+                    let k = (e.receiver.clone(), p.toewijzing_nummer.unwrap());
+                    starts.entry(k).or_insert_with(Vec::new).push(p.begindatum);
                 }
             }
-            Body::Stop(c) => {
+            Some(Body::Stop(c)) => {
                 for p in &c.stop_producten.stop_product {
-                    stops.insert((gemeente.clone(), p.toewijzing_nummer.unwrap(), p.begindatum));
+                    let k = (e.receiver.clone(), p.toewijzing_nummer.unwrap());
+                    let v = (p.begindatum, p.reden_beeindiging.clone(), p.einddatum);
+                    stops.entry(k).or_insert_with(Vec::new).push(v);
                 }
             }
             _ => {}
         }
     }
+    (starts, stops)
+}
+
+#[test]
+fn missing_stops_are_exactly_the_ended_deliveries_without_a_definitive_stop() {
+    let run = run();
+    let until = date(&run.summary["generator"]["window_until"]);
+    let allocs = allocations(run);
+    let (starts, stops) = deliveries(run);
     let mut computed = BTreeSet::new();
-    for (g, nr, begin) in &starts {
-        if stops.contains(&(g.clone(), *nr, *begin)) {
-            continue;
-        }
-        let versions = &allocs[&(g.clone(), *nr)];
-        let end = versions.last().unwrap().1.einddatum;
-        if let Some(end) = end.filter(|e| *e < until) {
-            computed.insert((g.clone(), *nr, end, *begin));
+    for ((g, nr), begins) in &starts {
+        let end = allocs[&(g.clone(), *nr)].last().unwrap().1.einddatum;
+        let own = stops.get(&(g.clone(), *nr)).cloned().unwrap_or_default();
+        for begin in begins {
+            // OP272 as the facts count it: a definitive stop (reden ≠ 20) meets it; a delivery
+            // restarted after a temporary stop owes none; otherwise it is owed from the
+            // allocation's Einddatum (OP288)
+            let definitive = own.iter().any(|(b, r, _)| b == begin && r != "20");
+            let restarted = begins.iter().any(|b| b > begin);
+            if let (false, false, Some(end)) = (definitive, restarted, end) {
+                if end < until {
+                    computed.insert((g.clone(), *nr, end, *begin));
+                }
+            }
         }
     }
     let stated: BTreeSet<_> = run.summary["missing_stops"]
@@ -559,6 +631,99 @@ fn missing_stops_are_exactly_the_ended_deliveries_without_a_stop() {
         .collect();
     assert!(!stated.is_empty(), "the run has missing stops");
     assert_eq!(computed, stated);
+}
+
+#[test]
+fn every_allocation_of_the_window_is_started_and_every_month_of_care_declared() {
+    let run = run();
+    let from = date(&run.summary["generator"]["window_from"]);
+    let until = date(&run.summary["generator"]["window_until"]);
+    let allocs = allocations(run);
+    let (starts, stops) = deliveries(run);
+    let declared = declared_months(run);
+    let mut months_checked = 0;
+    for ((g, nr), versions) in &allocs {
+        let first_301 = versions[0].0.date_naive();
+        let current = &versions.last().unwrap().1;
+        let deleted = current.reden_wijziging.as_deref() == Some("13");
+        let reference = current.ingangsdatum.max(first_301);
+        let begins = starts.get(&(g.clone(), *nr));
+        if !deleted && (from..until).contains(&reference) {
+            assert!(
+                begins.is_some(),
+                "{g} {nr}: allocated in the window, never started"
+            );
+        }
+        // months of care as the facts count them: from each start to its first stop, the
+        // allocation's end or the window's end
+        let own = stops.get(&(g.clone(), *nr)).cloned().unwrap_or_default();
+        for begin in begins.into_iter().flatten() {
+            let mut end = until - Duration::days(1);
+            for e in own
+                .iter()
+                .filter(|x| x.0 == *begin)
+                .map(|x| x.2)
+                .chain(current.einddatum)
+            {
+                end = end.min(e);
+            }
+            let mut m = begin.max(&current.ingangsdatum).with_day(1).unwrap();
+            while m <= end {
+                if m >= from {
+                    assert!(
+                        declared.contains_key(&(g.clone(), *nr, m)),
+                        "{g} {nr}: {m} not declared"
+                    );
+                    months_checked += 1;
+                }
+                m = m + Months::new(1);
+            }
+        }
+    }
+    assert!(months_checked > 1000, "{months_checked}");
+}
+
+#[test]
+fn rejected_lines_are_sent_again_corrected() {
+    let run = run();
+    let mut lines: HashMap<(String, String), (String, ijwmo::message::model::Prestatie)> =
+        HashMap::new();
+    for e in &run.entries {
+        if let Some(Message {
+            body: Body::Declaratie(d),
+            ..
+        }) = run.messages.get(&e.file)
+        {
+            for (_, _, p) in d.prestaties() {
+                let r = (
+                    e.sender.clone(),
+                    p.product_referentie.referentie_nummer.clone(),
+                );
+                lines.insert(r, (e.file.clone(), p.clone()));
+            }
+        }
+    }
+    for k in ["tariff_errors", "volume_overruns"] {
+        for v in run.summary[k].as_array().unwrap() {
+            let provider = s(&v["provider"]).to_string();
+            let (file, bad) = &lines[&(provider.clone(), s(&v["referentie_nummer"]).to_string())];
+            let again = s(&v["resubmitted_referentie_nummer"]);
+            assert!(!again.is_empty(), "{k} {v} not sent again");
+            let (again_file, good) = &lines[&(provider, again.to_string())];
+            assert_eq!(again_file, s(&v["resubmitted_file"]));
+            assert!(again_file > file);
+            assert_eq!(good.toewijzing_nummer, bad.toewijzing_nummer);
+            assert_eq!(
+                good.product_periode.begindatum.with_day(1),
+                bad.product_periode.begindatum.with_day(1)
+            );
+            if k == "tariff_errors" {
+                assert_eq!(good.product_tarief, v["contract_tariff"].as_i64());
+            } else {
+                assert!(good.geleverd_volume <= v["allowed"].as_i64().unwrap());
+            }
+        }
+    }
 }
 
 fn monday(d: NaiveDate) -> NaiveDate {
@@ -751,8 +916,15 @@ fn no_bsn_appears_in_the_summary_or_the_manifest() {
     );
     for f in ["summary.json", "manifest.csv"] {
         let text = std::fs::read_to_string(run.dir.join(f)).unwrap();
-        for b in &bsns {
-            assert!(!text.contains(b.as_str()), "{f} contains a BSN");
+        // every run of nine or more digits, and every 9-digit window inside it
+        let digits: Vec<&str> = text
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|w| w.len() >= 9)
+            .collect();
+        for w in digits {
+            for i in 0..=w.len() - 9 {
+                assert!(!bsns.contains(&w[i..i + 9]), "{f} contains a BSN");
+            }
         }
     }
 }

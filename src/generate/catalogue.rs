@@ -85,12 +85,28 @@ pub struct Segment {
 }
 
 impl Segment {
-    /// Mean planned length in months, counting open-ended allocations by their mean lifetime.
+    /// Mean length of care in months, counting open-ended allocations by their mean lifetime.
     pub fn mean_months(&self) -> f64 {
         let bounded = (self.months.0 + self.months.1) as f64 / 2.0;
-        // early ends cut roughly half the remaining time; extensions add about 7 months
-        let effective = bounded * (1.0 - self.early_end * 0.45) + self.extension * 7.0;
+        // early ends cut about half of the rest (they fall at 20–90%); extensions add about
+        // 7 months, and only to weekly or monthly allocations (a total is not stretched)
+        let total_weight: u32 = self.products.iter().map(|p| p.weight).sum();
+        let periodic: u32 = self
+            .products
+            .iter()
+            .filter(|p| !p.is_budget() && matches!(p.frequentie, "2" | "4"))
+            .map(|p| p.weight)
+            .sum();
+        let extended = self.extension * f64::from(periodic) / f64::from(total_weight.max(1));
+        let effective = bounded * (1.0 - self.early_end * 0.45) + extended * 7.0;
         self.open_ended * OPEN_ENDED_MEAN_MONTHS + (1.0 - self.open_ended) * effective
+    }
+
+    /// New clients a month at `scale`, so that the number in care stays at `active`: those
+    /// whose request is rejected never come into care.
+    pub fn arrivals(&self, scale: f64) -> f64 {
+        let in_care = 1.0 - self.vot_share * REJECTED_REQUESTS;
+        f64::from(self.active) * scale / self.mean_months() / in_care
     }
 
     /// Expected declared eurocents per client per month in care (base-year tariffs).
@@ -106,12 +122,15 @@ impl Segment {
             .sum();
         let secondary = self.secondary.map_or(0.0, |(p, chance)| {
             // a secondary product runs about 3.5 months within an episode
-            chance * p.mean_volume() * utilisation(p.eenheid).1 * p.tarief as f64
+            chance * p.mean_volume() * utilisation(p.eenheid).1 * mean_variation() * p.tarief as f64
                 / self.mean_months()
         });
         main + secondary
     }
 }
+
+/// Share of requests (VOT) the municipality rejects (directly or after investigation).
+pub const REJECTED_REQUESTS: f64 = 0.10;
 
 /// Mean lifetime of an open-ended allocation (household help): ended by death, moving, or
 /// another reason about once every 40 months.
@@ -129,21 +148,36 @@ pub fn utilisation(eenheid: &str) -> (f64, f64) {
     }
 }
 
+/// Month-to-month variation of delivered volume (uniform range), never above what was
+/// allocated so that no month of care is left without a line once a total is used up.
+pub const MONTHLY_VARIATION: (f64, f64) = (0.94, 1.0);
+
+fn mean_variation() -> f64 {
+    (MONTHLY_VARIATION.0 + MONTHLY_VARIATION.1) / 2.0
+}
+
 /// Average days per month, to turn weekly volumes into monthly ones.
 const DAYS_PER_MONTH: f64 = 365.25 / 12.0;
 
 fn product_monthly(p: &Product, mean_months: f64) -> f64 {
     let util = utilisation(p.eenheid).1;
     if p.is_budget() {
-        return p.mean_volume() * 0.9 / mean_months;
+        // the budget's use: utilisation 0.8–1.0
+        return p.mean_volume() * 0.9 * mean_variation() / mean_months;
     }
+    // residential days (etmaal) and monthly euro amounts do not vary from month to month
+    let variation = if matches!(p.eenheid, "14" | "83") {
+        1.0
+    } else {
+        mean_variation()
+    };
     let per_month = match p.frequentie {
         "1" => p.mean_volume() * DAYS_PER_MONTH,
         "2" => p.mean_volume() * DAYS_PER_MONTH / 7.0,
         "4" => p.mean_volume(),
         _ => p.mean_volume() / mean_months,
     };
-    per_month * util * p.tarief as f64
+    per_month * util * variation * p.tarief as f64
 }
 
 /// Expected eurocents declared in a year across the region at `scale` (clients × scale), from

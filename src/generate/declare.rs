@@ -28,6 +28,29 @@ fn monday(d: NaiveDate) -> NaiveDate {
     d - Duration::days(i64::from(d.weekday().num_days_from_monday()))
 }
 
+fn month_of(d: NaiveDate) -> NaiveDate {
+    d.with_day(1).unwrap_or(d)
+}
+
+/// The months of care of `a` from the window's start up to and including `upto` that have no
+/// line yet: normally only `upto` itself, but care before the allocation reached the provider
+/// (a retroactive crisis allocation) is declared in a later declaration (IV090).
+fn owed_months(a: &Allocation, from: NaiveDate, upto: NaiveDate) -> Vec<NaiveDate> {
+    let Some(first_care) = a.care.iter().map(|c| c.0).min() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut m = month_of(first_care.max(from));
+    while m <= upto {
+        let has_line = a.debits.iter().any(|x| month_of(x.begin) == m);
+        if !has_line && care_days(a, m, end_of_month(m)) > 0 {
+            out.push(m);
+        }
+        m = add_months(m, 1);
+    }
+    out
+}
+
 /// ISO weeks touched by [a, b] (IV077: a broken week counts whole).
 pub(super) fn iso_weeks(a: NaiveDate, b: NaiveDate) -> i64 {
     (monday(b) - monday(a)).num_days() / 7 + 1
@@ -69,13 +92,24 @@ pub(super) fn total_cap(a: &Allocation, v: &Version) -> Option<i64> {
 
 impl Gen {
     pub(super) fn declare_month(&mut self, first: NaiveDate) {
+        self.declare_all(first, true);
+    }
+
+    /// After the window: a declaration for the month after it carrying only the lines of the
+    /// window's last month that were rejected and are sent again (a declaration may hold
+    /// corrections only, OP284), so no month of care in the window stays undeclared.
+    pub(super) fn declare_tail(&mut self) {
+        self.declare_all(self.w1, false);
+    }
+
+    fn declare_all(&mut self, first: NaiveDate, care: bool) {
         let last = end_of_month(first);
         let keys: Vec<ChainKey> = self.chains.keys().copied().collect();
         for key in keys {
             let Some(mut chain) = self.chains.remove(&key) else {
                 continue;
             };
-            self.declare_chain(key, &mut chain, first, last);
+            self.declare_chain(key, &mut chain, first, last, care);
             chain
                 .episodes
                 .retain(|e| e.has_pending() || e.last_care().is_some_and(|d| d > last));
@@ -88,15 +122,25 @@ impl Gen {
         format!("{}{:09}", domain_letter(domain), self.prestatie_seq[prov])
     }
 
+    /// The declaration term of a month of care: the last day of the next month, on a working
+    /// day (REGIO-DECL).
+    fn declaration_due(&mut self, month: NaiveDate) -> NaiveDate {
+        self.clock.on_or_after(end_of_month(add_months(month, 1)))
+    }
+
     fn declare_chain(
         &mut self,
         key: ChainKey,
         chain: &mut Chain,
         first: NaiveDate,
         last: NaiveDate,
+        care: bool,
     ) {
         let (prov, g, domain) = key;
-        let active = |a: &Allocation| a.pending.is_some() || care_days(a, first, last) > 0;
+        let w0 = self.w0;
+        let active = |a: &Allocation| {
+            a.pending.is_some() || !a.resubmit.is_empty() || !owed_months(a, w0, first).is_empty()
+        };
         if !chain
             .episodes
             .iter()
@@ -104,11 +148,11 @@ impl Gen {
         {
             return;
         }
-        // when it arrives: on time early in the next month, or late as the provider's habits say
+        // when it arrives: early in the next month, or late as the provider's habits say
         let next = add_months(first, 1);
-        let due = self.clock.on_or_after(end_of_month(next));
+        let due = self.declaration_due(first);
         let profile = self.world.providers[prov].profile.clone();
-        let date = if self.rng.random_bool(profile.late_declaration) {
+        let date = if care && self.rng.random_bool(profile.late_declaration) {
             let u: f64 = self.rng.random_range(f64::EPSILON..1.0);
             let n = 1
                 + ((-u.ln()) * (profile.mean_days_late - 1.0))
@@ -149,7 +193,16 @@ impl Gen {
         for e in chain.episodes.iter_mut() {
             let mut lines = Vec::new();
             for a in e.allocations.iter_mut() {
-                self.declare_allocation(key, &nummer, a, first, last, at, &mut lines, &mut notes);
+                let mut d = Declaring {
+                    key,
+                    nummer: &nummer,
+                    first,
+                    at,
+                    care,
+                    out: &mut lines,
+                    notes: &mut notes,
+                };
+                self.declare_allocation(&mut d, a);
             }
             if !lines.is_empty() {
                 clienten.push((e.client.clone(), lines));
@@ -159,16 +212,6 @@ impl Gen {
             return;
         }
         chain.last_receipt = Some(at);
-        if at.date() > due {
-            notes.push(Note::Late {
-                rule: DECLARATION_DEADLINE,
-                toewijzing: None,
-                declaratie: Some(nummer.clone()),
-                reference: first,
-                due,
-                days: self.clock.wd_between(due, at.date()),
-            });
-        }
         let agb = self.world.providers[prov].agb.clone();
         let kind = MessageKind::new(domain, 323);
         let ident = self.ident(&agb, kind);
@@ -187,21 +230,11 @@ impl Gen {
         self.push(at, spec, notes, prov);
     }
 
-    /// The lines of one allocation in one declaration: last month's corrected debit, perhaps a
-    /// credit, and this month's debit.
-    #[allow(clippy::too_many_arguments)]
-    fn declare_allocation(
-        &mut self,
-        (prov, g, domain): ChainKey,
-        nummer: &str,
-        a: &mut Allocation,
-        first: NaiveDate,
-        last: NaiveDate,
-        at: Moment,
-        out: &mut Vec<Prestatie>,
-        notes: &mut Vec<Note>,
-    ) {
-        let Some(vi) = a.version_at(at) else {
+    /// The lines of one allocation in one declaration: rejected lines sent again, last month's
+    /// corrected debit, perhaps a credit, and this month's debit.
+    fn declare_allocation(&mut self, d: &mut Declaring<'_>, a: &mut Allocation) {
+        let (prov, g, _) = d.key;
+        let Some(vi) = a.version_at(d.at) else {
             return;
         };
         let v = a.versions[vi].clone();
@@ -211,6 +244,21 @@ impl Gen {
         let remaining =
             |a: &Allocation| total_cap(a, &v).map_or(i64::MAX, |t| t - a.committed - a.prior_use);
 
+        // rejected lines, corrected (clipped to the allocation as it stands now)
+        for r in std::mem::take(&mut a.resubmit) {
+            let month = r.begin.with_day(1).unwrap_or(r.begin);
+            let pb = month.max(v.ingangsdatum);
+            let pe = v
+                .einddatum
+                .map_or(end_of_month(month), |e| e.min(end_of_month(month)));
+            let volume = r.volume.min(period_cap(a, pb, pe)).min(remaining(a));
+            if pb <= pe && volume > 0 {
+                let tarief = self.contract_tarief(prov, a, pb);
+                let p = self.debit(d, a, vi, pb, pe, volume, tarief, DebitKind::Normal);
+                d.notes.push(Note::Followup(r.id, p.referentie.clone()));
+                d.out.push(p);
+            }
+        }
         // the corrected debit for a line credited last month (OP366, IV086)
         let had_pending = a.pending.is_some();
         if let Some(pc) = a.pending.take() {
@@ -222,71 +270,68 @@ impl Gen {
                 if volume > 0 {
                     let tarief = self.contract_tarief(prov, a, pc.begin);
                     let p = self.debit(
-                        domain,
-                        prov,
+                        d,
                         a,
                         vi,
                         pc.begin,
                         pc.end,
                         volume,
                         tarief,
-                        first,
                         DebitKind::Normal,
                     );
-                    notes.push(Note::CorrectionDebit(pc.id, p.referentie.clone()));
-                    out.push(p);
+                    d.notes.push(Note::Followup(pc.id, p.referentie.clone()));
+                    d.out.push(p);
                 }
             }
         }
         // a credit of an approved line of an earlier month, corrected next month
-        let room = add_months(first, 1) < self.w1;
-        if !had_pending && room && self.rng.random_bool(profile.correction) {
-            let candidate = a.debits.iter().rposition(|d| {
-                d.kind == DebitKind::Normal && !d.credited && d.month < first && d.version == vi
+        let room = add_months(d.first, 1) < self.w1;
+        if d.care && !had_pending && room && self.rng.random_bool(profile.correction) {
+            let candidate = a.debits.iter().rposition(|x| {
+                x.kind == DebitKind::Normal && !x.credited && x.month < d.first && x.version == vi
             });
             if let Some(i) = candidate {
-                let d: Debit = a.debits[i].clone();
-                let referentie = self.prestatie_ref(prov, domain);
-                out.push(Prestatie {
+                let x: Debit = a.debits[i].clone();
+                let referentie = self.prestatie_ref(prov, d.key.2);
+                d.out.push(Prestatie {
                     referentie: referentie.clone(),
-                    vorig: Some(d.referentie.clone()),
+                    vorig: Some(x.referentie.clone()),
                     nummer: a.nummer,
                     categorie: a.product.categorie,
                     code: a.product.code,
-                    begin: d.begin,
-                    eind: d.end,
-                    volume: d.volume,
+                    begin: x.begin,
+                    eind: x.end,
+                    volume: x.volume,
                     eenheid: a.product.eenheid,
-                    tarief: d.tarief,
-                    bedrag: d.bedrag,
+                    tarief: x.tarief,
+                    bedrag: x.bedrag,
                     credit: true,
                 });
                 a.debits[i].credited = true;
-                a.committed -= d.volume;
-                let step = (d.volume / 20).max(1);
-                let volume = if d.volume > step && self.rng.random_bool(0.7) {
-                    d.volume - self.rng.random_range(1..=step.max(1))
+                a.committed -= x.volume;
+                let step = (x.volume / 20).max(1);
+                let volume = if x.volume > step && self.rng.random_bool(0.7) {
+                    x.volume - self.rng.random_range(1..=step)
                 } else {
-                    d.volume + step
+                    x.volume + step
                 };
-                self.correction_seq += 1;
-                let id = self.correction_seq;
+                let id = self.next_link();
                 a.pending = Some(PendingCorrection {
                     id,
-                    begin: d.begin,
-                    end: d.end,
+                    begin: x.begin,
+                    end: x.end,
                     volume,
                     version: vi,
                 });
-                notes.push(Note::CorrectionCredit(
+                d.notes.push(Note::CorrectionCredit(
                     id,
                     Box::new(Correction {
                         provider: agb.clone(),
                         gemeente: gcode.to_string(),
                         toewijzing_nummer: a.nummer,
-                        original_referentie_nummer: d.referentie,
+                        original_referentie_nummer: x.referentie,
                         credit_file: String::new(),
-                        credit_declaratie_nummer: nummer.to_string(),
+                        credit_declaratie_nummer: d.nummer.to_string(),
                         credit_referentie_nummer: referentie,
                         corrected_file: None,
                         corrected_referentie_nummer: None,
@@ -295,9 +340,34 @@ impl Gen {
             }
         }
 
-        // this month's care
-        let pb = first.max(v.ingangsdatum);
-        let pe = v.einddatum.map_or(last, |e| e.min(last));
+        // this month's care, and earlier months of care without a line yet
+        for month in owed_months(a, self.w0, d.first) {
+            let current = month == d.first;
+            self.month_line(d, a, &v, vi, month, current);
+        }
+    }
+
+    /// The debit for one month of care; on the declaration period itself the provider's habits
+    /// may inject a wrong tariff or an overrun.
+    #[allow(clippy::too_many_lines)]
+    fn month_line(
+        &mut self,
+        d: &mut Declaring<'_>,
+        a: &mut Allocation,
+        v: &Version,
+        vi: usize,
+        month: NaiveDate,
+        inject: bool,
+    ) {
+        let (prov, g, _) = d.key;
+        let agb = self.world.providers[prov].agb.clone();
+        let gcode = GEMEENTEN[g].code;
+        let profile = self.world.providers[prov].profile.clone();
+        let remaining =
+            |a: &Allocation| total_cap(a, v).map_or(i64::MAX, |t| t - a.committed - a.prior_use);
+        let month_end = end_of_month(month);
+        let pb = month.max(v.ingangsdatum);
+        let pe = v.einddatum.map_or(month_end, |e| e.min(month_end));
         if pb > pe {
             return;
         }
@@ -306,65 +376,66 @@ impl Gen {
             return;
         }
         let euros = a.product.in_euros();
-        if euros && !a.product.is_budget() && v.ingangsdatum > first {
-            // outputgericht monthly tariff: the first broken month is not declared (SAP GI)
-            return;
-        }
-        let noise = self.rng.random_range(0.92..1.08);
+        // never more than allocated: every month of care gets a line (REGIO-DECL)
+        let (lo, hi) = super::catalogue::MONTHLY_VARIATION;
+        let noise = self.rng.random_range(lo..hi);
+        let month_days = f64::from(month_end.day());
         let raw = match (a.omvang, a.budget) {
-            (None, Some(b)) => b as f64 * days as f64 / a.planned_days as f64 * a.util * noise,
+            (None, Some(b)) => {
+                (b as f64 * days as f64 / a.planned_days as f64 * a.util * noise).floor()
+            }
             (Some(o), _) => {
                 let vol = o.volume as f64;
-                let month_days = f64::from(last.day());
                 match o.frequentie {
-                    "1" => vol * days as f64 * a.util,
-                    "2" if o.eenheid == "14" => vol * days as f64 / 7.0 * a.util,
-                    "2" => vol * days as f64 / 7.0 * a.util * noise,
-                    "4" if euros => vol,
-                    "4" => vol * (days as f64 / month_days).min(1.0) * a.util * noise,
-                    _ => vol * days as f64 / a.planned_days as f64 * a.util * noise,
+                    "1" => (vol * days as f64 * a.util).round(),
+                    "2" if o.eenheid == "14" => (vol * days as f64 / 7.0 * a.util).round(),
+                    "2" => (vol * days as f64 / 7.0 * a.util * noise).round(),
+                    // a monthly tariff (JB/JR): a broken month pro rata
+                    "4" if euros => (vol * (days as f64 / month_days).min(1.0)).round(),
+                    "4" => (vol * (days as f64 / month_days).min(1.0) * a.util * noise).round(),
+                    _ => (vol * days as f64 / a.planned_days as f64 * a.util * noise).floor(),
                 }
             }
             (None, None) => 0.0,
         };
-        let mut volume = (raw.round() as i64)
+        let normal = (raw as i64)
             .max(1)
             .min(period_cap(a, pb, pe))
             .min(remaining(a));
+        if normal <= 0 {
+            return;
+        }
+        let mut volume = normal;
         let contract = self.contract_tarief(prov, a, pb);
         let mut tarief = contract;
         let mut overrun = None;
-        let specific = a.omvang.is_some() && !euros;
-        if specific && self.rng.random_bool(profile.overrun) {
+        let omvang = a.omvang.filter(|_| !euros);
+        if let Some(o) = omvang.filter(|_| inject && self.rng.random_bool(profile.overrun)) {
             // more than allocated: exactly one of TR321 (this period) or TR322 (in total)
-            let o = a.omvang.unwrap_or(super::messages::Omvang {
-                volume: 0,
-                eenheid: "",
-                frequentie: "",
-            });
             if o.frequentie == "6" {
-                if a.clean && a.committed >= 1 {
-                    let k = self.rng.random_range(1..=a.committed.min(3));
-                    let over = o.volume - a.committed + k;
-                    if (1..=o.volume).contains(&over) {
-                        overrun = Some((o.volume - a.committed, "9322"));
+                // only in the last month of care: nothing is left for later months
+                let last_care = a.care.iter().map(|c| c.1).max().unwrap_or(pe);
+                let left = o.volume - a.committed;
+                if last_care <= pe && a.committed >= 1 && left >= 1 {
+                    let over = left + self.rng.random_range(1..=a.committed.min(3));
+                    if over <= o.volume {
+                        overrun = Some((left, "9322"));
                         volume = over;
                     }
                 }
             } else {
                 let cap = period_cap(a, pb, pe);
                 let over = cap + self.rng.random_range(1..=(cap / 5).max(1));
-                if total_cap(a, &v).is_none_or(|t| a.committed + over <= t) {
+                if total_cap(a, v).is_none_or(|t| a.committed + over <= t) {
                     overrun = Some((cap, "9321"));
                     volume = over;
                 }
             }
         }
-        if volume <= 0 {
-            return;
-        }
-        let wrong_tariff =
-            overrun.is_none() && specific && self.rng.random_bool(profile.wrong_tariff);
+        let wrong_tariff = inject
+            && overrun.is_none()
+            && omvang.is_some()
+            && self.rng.random_bool(profile.wrong_tariff);
         if wrong_tariff {
             let c = contract.unwrap_or(0);
             let previous = self.world.tariff(prov, &a.product, pb.year() - 1);
@@ -381,44 +452,74 @@ impl Gen {
             }
             tarief = Some(wrong);
         }
-        let kind = if overrun.is_some() || wrong_tariff {
+        let rejected = overrun.is_some() || wrong_tariff;
+        let kind = if rejected {
             DebitKind::Rejected
         } else {
             DebitKind::Normal
         };
-        let p = self.debit(domain, prov, a, vi, pb, pe, volume, tarief, first, kind);
+        let p = self.debit(d, a, vi, pb, pe, volume, tarief, kind);
+        let link = if rejected {
+            // sent again, corrected, in the next declaration
+            let id = self.next_link();
+            a.resubmit.push(PendingCorrection {
+                id,
+                begin: pb,
+                end: pe,
+                volume: normal,
+                version: vi,
+            });
+            id
+        } else {
+            0
+        };
         if let Some((allowed, code)) = overrun {
-            notes.push(Note::Overrun(Box::new(Overrun {
-                file: String::new(),
-                provider: agb.clone(),
-                gemeente: gcode.to_string(),
-                declaratie_nummer: nummer.to_string(),
-                referentie_nummer: p.referentie.clone(),
-                toewijzing_nummer: a.nummer,
-                product_code: a.product.code.to_string(),
-                period_begin: pb.to_string(),
-                period_end: pe.to_string(),
-                volume,
-                allowed,
-                expected_code: code,
-            })));
+            d.notes.push(Note::Overrun(
+                link,
+                Box::new(Overrun {
+                    file: String::new(),
+                    provider: agb.clone(),
+                    gemeente: gcode.to_string(),
+                    declaratie_nummer: d.nummer.to_string(),
+                    referentie_nummer: p.referentie.clone(),
+                    toewijzing_nummer: a.nummer,
+                    product_code: a.product.code.to_string(),
+                    period_begin: pb.to_string(),
+                    period_end: pe.to_string(),
+                    volume,
+                    allowed,
+                    expected_code: code,
+                    resubmitted_file: None,
+                    resubmitted_referentie_nummer: None,
+                }),
+            ));
         }
         if wrong_tariff {
-            notes.push(Note::Tariff(Box::new(TariffError {
-                file: String::new(),
-                provider: agb,
-                gemeente: gcode.to_string(),
-                declaratie_nummer: nummer.to_string(),
-                referentie_nummer: p.referentie.clone(),
-                toewijzing_nummer: a.nummer,
-                product_code: a.product.code.to_string(),
-                period_begin: pb.to_string(),
-                declared_tariff: tarief.unwrap_or(0),
-                contract_tariff: contract.unwrap_or(0),
-                expected_code: "0611",
-            })));
+            d.notes.push(Note::Tariff(
+                link,
+                Box::new(TariffError {
+                    file: String::new(),
+                    provider: agb,
+                    gemeente: gcode.to_string(),
+                    declaratie_nummer: d.nummer.to_string(),
+                    referentie_nummer: p.referentie.clone(),
+                    toewijzing_nummer: a.nummer,
+                    product_code: a.product.code.to_string(),
+                    period_begin: pb.to_string(),
+                    declared_tariff: tarief.unwrap_or(0),
+                    contract_tariff: contract.unwrap_or(0),
+                    expected_code: "0611",
+                    resubmitted_file: None,
+                    resubmitted_referentie_nummer: None,
+                }),
+            ));
         }
-        out.push(p);
+        d.out.push(p);
+    }
+
+    fn next_link(&mut self) -> u64 {
+        self.correction_seq += 1;
+        self.correction_seq
     }
 
     /// The contract tariff for a line starting on `begin`; None for euro products (CD087).
@@ -426,21 +527,22 @@ impl Gen {
         (!a.product.in_euros()).then(|| self.world.tariff(prov, &a.product, begin.year()))
     }
 
+    /// A debit line. An approved one counts towards the allocation's volume, and the first
+    /// approved one of a month meets that month's declaration obligation — late when the
+    /// declaration arrives after the term.
     #[allow(clippy::too_many_arguments)]
     fn debit(
         &mut self,
-        domain: Standard,
-        prov: usize,
+        d: &mut Declaring<'_>,
         a: &mut Allocation,
         version: usize,
         begin: NaiveDate,
         end: NaiveDate,
         volume: i64,
         tarief: Option<i64>,
-        month: NaiveDate,
         kind: DebitKind,
     ) -> Prestatie {
-        let referentie = self.prestatie_ref(prov, domain);
+        let referentie = self.prestatie_ref(d.key.0, d.key.2);
         let bedrag = tarief.map_or(volume, |t| volume * t);
         a.debits.push(Debit {
             referentie: referentie.clone(),
@@ -452,11 +554,25 @@ impl Gen {
             kind,
             credited: false,
             version,
-            month,
+            month: d.first,
         });
-        a.committed += volume;
-        if kind != DebitKind::Normal {
-            a.clean = false;
+        if kind == DebitKind::Normal {
+            a.committed += volume;
+            let month = begin.with_day(1).unwrap_or(begin);
+            if a.declared_months.insert(month) {
+                let due = self.declaration_due(month);
+                if d.at.date() > due {
+                    d.notes.push(Note::Late {
+                        rule: DECLARATION_DEADLINE,
+                        toewijzing: Some(a.nummer),
+                        declaratie: Some(d.nummer.to_string()),
+                        period: Some(month.format("%Y-%m").to_string()),
+                        reference: end_of_month(month),
+                        due,
+                        days: self.clock.wd_between(due, d.at.date()),
+                    });
+                }
+            }
         }
         Prestatie {
             referentie,
@@ -473,6 +589,19 @@ impl Gen {
             credit: false,
         }
     }
+}
+
+/// The declaration being assembled.
+struct Declaring<'a> {
+    key: ChainKey,
+    nummer: &'a str,
+    /// The declaration period's first day.
+    first: NaiveDate,
+    at: Moment,
+    /// False for the tail declaration: no credits, only corrections and late lines.
+    care: bool,
+    out: &'a mut Vec<Prestatie>,
+    notes: &'a mut Vec<Note>,
 }
 
 #[cfg(test)]

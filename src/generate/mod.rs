@@ -110,14 +110,25 @@ enum Note {
         rule: &'static str,
         toewijzing: Option<u32>,
         declaratie: Option<String>,
+        period: Option<String>,
         reference: NaiveDate,
         due: NaiveDate,
         days: u32,
     },
-    Tariff(Box<TariffError>),
-    Overrun(Box<Overrun>),
+    /// A rejected line, linked (by id) to the line that corrects it later.
+    Tariff(u64, Box<TariffError>),
+    Overrun(u64, Box<Overrun>),
     CorrectionCredit(u64, Box<Correction>),
-    CorrectionDebit(u64, String),
+    /// The corrected line for an earlier credit or rejected line.
+    Followup(u64, String),
+}
+
+/// Which summary list a linked entry is in.
+#[derive(Debug, Clone, Copy)]
+enum Linked {
+    Correction(usize),
+    Tariff(usize),
+    Overrun(usize),
 }
 
 /// A message waiting for its receipt moment.
@@ -178,7 +189,7 @@ struct Gen {
     tie: u64,
     chains: BTreeMap<ChainKey, Chain>,
     summary: Summary,
-    corrections: HashMap<u64, usize>,
+    links: HashMap<u64, Linked>,
     providers_seen: BTreeSet<String>,
     out: Output,
 }
@@ -240,7 +251,7 @@ pub fn generate(opts: &Options, dir: &Path) -> Result<Summary, GenerateError> {
         tie: 0,
         chains: BTreeMap::new(),
         summary: Summary::default(),
-        corrections: HashMap::new(),
+        links: HashMap::new(),
         providers_seen: BTreeSet::new(),
         out,
     };
@@ -307,7 +318,7 @@ impl Gen {
         while month < self.w1 {
             let next = month + Months::new(1);
             for (s, seg) in catalogue::SEGMENTS.iter().enumerate() {
-                let lambda = f64::from(seg.active) * self.scale / seg.mean_months();
+                let lambda = seg.arrivals(self.scale);
                 let n = self.poisson(lambda);
                 let days: Vec<NaiveDate> = month
                     .iter_days()
@@ -323,6 +334,7 @@ impl Gen {
             self.flush(Some(start_of(next)))?;
             month = next;
         }
+        self.declare_tail();
         self.flush(None)
     }
 
@@ -461,6 +473,7 @@ impl Gen {
                     rule,
                     toewijzing,
                     declaratie,
+                    period,
                     reference,
                     due,
                     days,
@@ -472,32 +485,46 @@ impl Gen {
                     gemeente: spec.receiver.clone(),
                     toewijzing_nummer: toewijzing,
                     declaratie_nummer: declaratie,
+                    period,
                     reference_date: reference.to_string(),
                     due: due.to_string(),
                     received_at: received_at.clone(),
                     working_days_late: days,
                 }),
-                Note::Tariff(mut t) => {
+                Note::Tariff(id, mut t) => {
                     t.file = name.clone();
+                    self.links
+                        .insert(id, Linked::Tariff(self.summary.tariff_errors.len()));
                     self.summary.tariff_errors.push(*t);
                 }
-                Note::Overrun(mut o) => {
+                Note::Overrun(id, mut o) => {
                     o.file = name.clone();
+                    self.links
+                        .insert(id, Linked::Overrun(self.summary.volume_overruns.len()));
                     self.summary.volume_overruns.push(*o);
                 }
                 Note::CorrectionCredit(id, mut c) => {
                     c.credit_file = name.clone();
-                    self.corrections.insert(id, self.summary.corrections.len());
+                    self.links
+                        .insert(id, Linked::Correction(self.summary.corrections.len()));
                     self.summary.corrections.push(*c);
                 }
-                Note::CorrectionDebit(id, referentie) => {
-                    if let Some(c) = self
-                        .corrections
-                        .get(&id)
-                        .and_then(|i| self.summary.corrections.get_mut(*i))
-                    {
-                        c.corrected_file = Some(name.clone());
-                        c.corrected_referentie_nummer = Some(referentie);
+                Note::Followup(id, referentie) => {
+                    let (file, r) = (Some(name.clone()), Some(referentie));
+                    match self.links.get(&id).copied() {
+                        Some(Linked::Correction(i)) => {
+                            let c = &mut self.summary.corrections[i];
+                            (c.corrected_file, c.corrected_referentie_nummer) = (file, r);
+                        }
+                        Some(Linked::Tariff(i)) => {
+                            let t = &mut self.summary.tariff_errors[i];
+                            (t.resubmitted_file, t.resubmitted_referentie_nummer) = (file, r);
+                        }
+                        Some(Linked::Overrun(i)) => {
+                            let o = &mut self.summary.volume_overruns[i];
+                            (o.resubmitted_file, o.resubmitted_referentie_nummer) = (file, r);
+                        }
+                        None => {}
                     }
                 }
             }

@@ -56,9 +56,11 @@ pub(super) struct Debit {
     pub month: NaiveDate,
 }
 
-/// A credited line whose corrected debit goes into the next declaration.
+/// A line to send in the next declaration: the corrected debit after a credit, or a rejected
+/// line sent again, corrected.
 #[derive(Debug, Clone)]
 pub(super) struct PendingCorrection {
+    /// Links the summary entry (correction, tariff error or overrun) to the new line.
     pub id: u64,
     pub begin: NaiveDate,
     pub end: NaiveDate,
@@ -82,13 +84,17 @@ pub(super) struct Allocation {
     pub planned_days: i64,
     /// Volume (or cents) used before the window, for allocations from the history.
     pub prior_use: i64,
-    /// Volume (or cents for euro products) of declared, not credited debits — including lines
-    /// the service will reject, so the generator never exceeds what the service approved.
+    /// Volume (or cents for euro products) of approved, not credited debits: what the service
+    /// counts for TR322/TR369.
     pub committed: i64,
-    /// No injected line on it yet: what the service approved equals `committed`.
-    pub clean: bool,
     pub debits: Vec<Debit>,
+    /// The corrected debit of last month's credit.
     pub pending: Option<PendingCorrection>,
+    /// Rejected lines to send again, corrected.
+    pub resubmit: Vec<PendingCorrection>,
+    /// First days of the months that have an approved debit: the declaration obligation of
+    /// that month is met (REGIO-DECL).
+    pub declared_months: std::collections::BTreeSet<NaiveDate>,
 }
 
 impl Allocation {
@@ -127,7 +133,9 @@ impl Episode {
             .max()
     }
     pub fn has_pending(&self) -> bool {
-        self.allocations.iter().any(|a| a.pending.is_some())
+        self.allocations
+            .iter()
+            .any(|a| a.pending.is_some() || !a.resubmit.is_empty())
     }
 }
 
@@ -309,9 +317,10 @@ impl Gen {
             util,
             prior_use: 0,
             committed: 0,
-            clean: true,
             debits: Vec::new(),
             pending: None,
+            resubmit: Vec::new(),
+            declared_months: std::collections::BTreeSet::new(),
         }
     }
 
@@ -590,25 +599,36 @@ impl Gen {
             .add_wd(r315.date(), self.rng.random_range(quick.0..=quick.1));
         let mut at = self.clock.at(first, &mut self.rng);
         at = self.clock.not_before(at, r315, &mut self.rng);
+        // 80% at once, 10% after investigation, the rest rejected (a third of those after
+        // investigation)
+        let honoured = 1.0 - super::catalogue::REJECTED_REQUESTS;
         let (investigate, reject) = if seg.crisis {
             (false, false)
         } else {
-            ((0.80..0.90).contains(&u) || u >= 0.96, u >= 0.90)
+            (
+                (honoured - 0.10..honoured).contains(&u) || u >= honoured + 0.06,
+                u >= honoured,
+            )
         };
         if investigate {
             for r in &refs {
                 self.antwoord(ctx, at, r, "2", None);
             }
-            let later = self.clock.add_wd(at.date(), self.rng.random_range(10..=33));
+            // the final answer well within 8 weeks of the request (OP274)
+            let later = self.clock.add_wd(at.date(), self.rng.random_range(10..=28));
             let next = self.clock.at(later, &mut self.rng);
             at = self.clock.not_before(next, at, &mut self.rng);
         }
         if reject {
             let reden = match ctx.domain {
-                Standard::Ijw => pick_reason(
+                // woonplaatsbeginsel only as a quick answer: its legal term is 2 weeks (OP359)
+                Standard::Ijw if !investigate => pick_reason(
                     &mut self.rng,
                     &[("7", 40), ("4", 25), ("2", 10), ("6", 10), ("8", 15)],
                 ),
+                Standard::Ijw => {
+                    pick_reason(&mut self.rng, &[("7", 50), ("4", 30), ("2", 10), ("6", 10)])
+                }
                 Standard::Iwmo => pick_reason(
                     &mut self.rng,
                     &[("7", 40), ("4", 25), ("2", 15), ("6", 10), ("5", 10)],
@@ -779,7 +799,10 @@ impl Gen {
             profile.mean_days_late,
         );
         let first = self.clock.on_or_after(reference);
-        let date = if due >= self.w0 && self.rng.random_bool(chance) {
+        // lateness only for obligations of the window (their reference date lies inside it);
+        // the history and the consequences after the window are on time
+        let in_window = (self.w0..self.w1).contains(&reference);
+        let date = if in_window && self.rng.random_bool(chance) {
             let u: f64 = self.rng.random_range(f64::EPSILON..1.0);
             let n = 1 + ((-u.ln()) * (mean - 1.0)).floor().min(60.0) as u32;
             self.clock.add_wd(due, n)
@@ -800,6 +823,7 @@ impl Gen {
                 rule: if stop.is_some() { "OP272" } else { "OP271" },
                 toewijzing: Some(a.nummer),
                 declaratie: None,
+                period: None,
                 reference,
                 due,
                 days: self.clock.wd_between(due, at.date()),
@@ -881,9 +905,14 @@ impl Gen {
                 let v = self.version(first_301, ingang, Some(sec_end), None, refs.get(1).cloned());
                 let (o, _) = self.sample_omvang(&p);
                 let mut a = self.allocation(&ctx, p, o, None, v);
-                let begin = start + self.days(7, 28);
                 let runs_until = end.last_day.map_or(sec_end, |d| d.min(sec_end));
-                if begin <= runs_until && begin < self.w1 {
+                // it starts a little after the main product, and always before the main
+                // delivery ends: an allocation never started owes a start (OP271)
+                let begin = (start + self.days(7, 28)).min(runs_until).max(start);
+                if begin >= self.w1 && ingang < self.w1 && first_301.date() < self.w1 {
+                    let reference = begin.max(first_301.date());
+                    self.regie(&ctx, &a, begin, None, reference, first_301);
+                } else if begin <= runs_until && begin < self.w1 {
                     let reference = begin.max(first_301.date());
                     let started = self.regie(&ctx, &a, begin, None, reference, first_301);
                     if runs_until >= self.w1 {
@@ -1003,6 +1032,13 @@ impl Gen {
         let w1 = self.w1;
         let last_window_day = w1 - Duration::days(1);
         if start >= w1 {
+            // an allocation starting inside the window owes its start (OP271), even when the
+            // delivery begins after it; nothing else happens inside the window
+            let ingang = allocations[0].ingangsdatum();
+            if ingang < w1 && first_301.date() < w1 {
+                let reference = start.max(first_301.date());
+                self.regie(ctx, &allocations[0], start, None, reference, first_301);
+            }
             return ended(None, planned_reason(ctx.domain));
         }
         let mut cur = 0;
@@ -1020,6 +1056,9 @@ impl Gen {
         let p_withdraw = p_vow + 0.03;
         let p_extend = p_withdraw + seg.extension;
         let product = allocations[cur].product;
+        // a total volume or budget is not stretched over a longer period (OP380 concerns
+        // weekly and monthly allocations)
+        let periodic = !product.is_budget() && matches!(product.frequentie, "2" | "4");
         let vow_ok = !product.is_budget()
             && !product.in_euros()
             && matches!(product.frequentie, "2" | "4")
@@ -1033,7 +1072,8 @@ impl Gen {
                         self.regie(ctx, &allocations[cur], begin, Some(("20", t)), t, last);
                     allocations[cur].care.push((begin, t));
                     let pause = self.days(10, 60);
-                    let when = t + pause;
+                    // never beyond the allocation's end: a stop is owed from there (OP288)
+                    let when = einde.map_or(t + pause, |e| e.min(t + pause));
                     let can_resume = einde.is_none_or(|e| when <= e - Duration::days(14));
                     if !(can_resume && self.rng.random_bool(0.75)) {
                         // a definitive stop once it is known the care will not resume
@@ -1115,7 +1155,7 @@ impl Gen {
                     }
                 }
             }
-        } else if u < p_extend {
+        } else if u < p_extend && periodic {
             if let Some(e) = einde {
                 let lo = min_event.max(first_301.date() + Duration::days(1));
                 if let Some(t) =
@@ -1149,9 +1189,11 @@ impl Gen {
             }
             Some(_) => None,
             None => {
+                // an exponential lifetime: memoryless, so care running when the window opens
+                // has the same expected remainder as new care
                 let u: f64 = self.rng.random_range(f64::EPSILON..1.0);
                 let days = (-u.ln() * super::catalogue::OPEN_ENDED_MEAN_MONTHS * 30.4) as i64;
-                Some(lo.max(begin + Duration::days(days)))
+                Some(lo.max(begin.max(not_before) + Duration::days(days)))
             }
         };
         if let Some(day) = early_end {

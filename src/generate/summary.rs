@@ -7,9 +7,9 @@ use super::world::Profile;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// Rule code of the declaration deadline (no OP rule exists: the region's protocol sets the
-/// term, by default the last day of the month after the declaration period).
-pub const DECLARATION_DEADLINE: &str = "DECLARATIETERMIJN";
+/// Rule code of the regional declaration term (the standard leaves the term to the regional
+/// agreement, so it has no OP code; the facts use the same code).
+pub const DECLARATION_DEADLINE: &str = "REGIO-DECL";
 
 #[derive(Debug, Default, Serialize)]
 pub struct Summary {
@@ -17,13 +17,17 @@ pub struct Summary {
     /// How dates and deadlines were computed.
     pub conventions: Conventions,
     pub totals: Totals,
-    /// Every message received after its deadline, whoever sent it.
+    /// Every obligation of the window met late: starts (OP271) and stops (OP272) per message,
+    /// declarations (REGIO-DECL) per allocation and month of care.
     pub late: Vec<Late>,
-    /// Deliveries that ended with their allocation and never got a stop (307).
+    /// Deliveries that ended with their allocation and never got a definitive stop (307): the
+    /// only obligations of the window that are never met.
     pub missing_stops: Vec<MissingStop>,
-    /// Declaration lines whose tariff is not the contract tariff (expected retour code 0611).
+    /// Declaration lines whose tariff is not the contract tariff (expected retour code 0611),
+    /// each sent again with the right tariff in the provider's next declaration.
     pub tariff_errors: Vec<TariffError>,
-    /// Declaration lines over the allocated volume (9321 for one period, 9322 cumulative).
+    /// Declaration lines over the allocated volume (9321 for one period, 9322 cumulative),
+    /// each sent again within the allocation in the provider's next declaration.
     pub volume_overruns: Vec<Overrun>,
     /// Credits of approved lines and the corrected lines that followed.
     pub corrections: Vec<Correction>,
@@ -63,11 +67,11 @@ impl Default for Conventions {
         Conventions {
             receipt: "received_at is the file's modification time and the manifest's received_at (local time with offset, office hours on working days); Dagtekening equals the receipt date",
             working_days: "Monday to Friday minus the Algemene termijnenwet holidays (protocol::calendar, national); 'N working days after D' does not count D; working_days_late = working days after the due date up to and including the receipt date",
-            start_deadline: "OP271: due = 5 working days after max(Begindatum, receipt date of the first 301 of the allocation)",
-            stop_deadline: "OP272: due = 5 working days after the StopProduct's Einddatum (for a definitive stop after a temporary one the Einddatum is the day the end became known)",
-            declaration_deadline: "DECLARATIETERMIJN: due = the last day of the month after the DeclaratiePeriode, moved to the next working day when that is a weekend day or holiday",
-            window: "events (requests, decisions, starts, ends) happen inside the window; their consequences (answers, retours, stops, declarations of window months) may arrive after it; obligations that arise after the window are not generated",
-            money: "eurocents; declared = signed TotaalIngediendBedrag of every valid 323, including lines the service will reject",
+            start_deadline: "OP271: one row per StartProduct; due = 5 working days after max(Begindatum, receipt date of the first 301 carrying the ToewijzingNummer)",
+            stop_deadline: "OP272: one row per StopProduct; due = 5 working days after its Einddatum (for a definitive stop after a temporary one the Einddatum is the day the end became known); a delivery without a definitive stop owes one from the allocation's Einddatum (missing_stops)",
+            declaration_deadline: "REGIO-DECL: one row per allocation and calendar month of care, met by the first approved debit line for that month; due = the last day of the next month, moved to the next working day when that is a weekend day or holiday; lines rejected with 0611/9321/9322 do not meet it, their corrected resubmission does",
+            window: "scope = obligations whose reference date (Begindatum or receipt of the 301 for a start, Einddatum for a stop, the month of care for a declaration) lies in [window_from, window_until); every one of them is met by a message in the run (late ones listed in late) except missing_stops; messages after the window are consequences of events inside it and are on time; the history (receipt before window_from) is on time and its months of care before window_from were never declared: ignore obligations with a reference date before window_from",
+            money: "eurocents; declared = signed TotaalIngediendBedrag of every valid 323, including lines the service rejects and their resubmissions",
         }
     }
 }
@@ -107,7 +111,11 @@ pub struct Late {
     pub toewijzing_nummer: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub declaratie_nummer: Option<String>,
-    /// Begindatum (start), Einddatum (stop) or the first day of the declaration period.
+    /// The month of care (YYYY-MM) of a declaration row.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period: Option<String>,
+    /// The date the term runs from: max(Begindatum, 301 receipt) for a start, Einddatum for a
+    /// stop, the last day of the month of care for a declaration.
     pub reference_date: String,
     pub due: String,
     pub received_at: String,
@@ -141,6 +149,11 @@ pub struct TariffError {
     pub declared_tariff: i64,
     pub contract_tariff: i64,
     pub expected_code: &'static str,
+    /// The corrected line, in the provider's next declaration to this gemeente.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resubmitted_file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resubmitted_referentie_nummer: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -159,6 +172,11 @@ pub struct Overrun {
     /// was approved before.
     pub allowed: i64,
     pub expected_code: &'static str,
+    /// The corrected line, in the provider's next declaration to this gemeente.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resubmitted_file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resubmitted_referentie_nummer: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
