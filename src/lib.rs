@@ -6,6 +6,7 @@ pub mod contracts;
 pub mod corpus;
 pub mod facts;
 pub mod finding;
+pub mod generate;
 pub mod message;
 pub mod pipeline;
 pub mod protocol;

@@ -28,6 +28,11 @@ enum Command {
     Sweep(cli::sweep::Args),
     /// Late reporting, costs and the forecast, from the facts.
     Stats(cli::stats::Args),
+    /// Generate months of synthetic traffic for the region (inbox, contracts, manifest, summary).
+    Generate(cli::generate::Args),
+    /// Generate a month, run it through the whole service on SQLite + spool folder, and print
+    /// the late-reporting, cost and forecast tables (nothing to install).
+    Demo(cli::demo::Args),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +54,8 @@ fn main() -> ExitCode {
         Command::Contracts(args) => cli::contracts::run(args),
         Command::Sweep(args) => cli::sweep::run(args),
         Command::Stats(args) => cli::stats::run(args),
+        Command::Generate(args) => cli::generate::run(args),
+        Command::Demo(args) => cli::demo::run(args),
     };
     match result {
         Ok(code) => code,

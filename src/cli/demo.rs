@@ -1,0 +1,144 @@
+//! `ijwmo demo`: the whole service on the embedded default with nothing installed. Generates a
+//! month of the region, runs every message through the pipeline from the spool folder into a
+//! SQLite database, publishes the answers to the outbox folder, sweeps the obligations nobody
+//! met, and prints the late-reporting table per provider and the cost and forecast summary per
+//! municipality.
+
+use super::store_args::block_on;
+use anyhow::Context;
+use chrono::{Datelike, Months};
+use ijwmo::config::Config;
+use ijwmo::contracts::ContractSet;
+use ijwmo::facts::stats::{self, GroupBy};
+use ijwmo::facts::{FactsConfig, FactsEngine};
+use ijwmo::generate::{generate, Options};
+use ijwmo::pipeline::{Pipeline, Settings};
+use ijwmo::report::Format;
+use ijwmo::transport::outbox::OutboxPublisher;
+use ijwmo::transport::spool::Spool;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The pseudonym key of the demo database only; a real deployment configures its own secret.
+const DEMO_KEY: &str = "ijwmo-demo-only-pseudonym-key";
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Folder for the generated month, the database and the spool folder (emptied first).
+    #[arg(long, value_name = "DIR", default_value = "ijwmo-demo")]
+    dir: PathBuf,
+    /// Seed of the synthetic region (the same seed gives the same month).
+    #[arg(long, default_value_t = 2026)]
+    seed: u64,
+    /// Size of the region relative to Midden-Holland (1.0 is the whole region, about 44,000
+    /// messages a month; the default tenth keeps the demo well under a minute).
+    #[arg(long, default_value_t = 0.1)]
+    scale: f64,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    block_on(demo(args))??;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn demo(args: Args) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let dir = &args.dir;
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).with_context(|| format!("emptying {}", dir.display()))?;
+    }
+    let generated = dir.join("generated");
+    let mut opts = Options::new(1, args.seed);
+    opts.scale = args.scale;
+    let summary = generate(&opts, &generated).context("generating the month")?;
+    let month = opts.start;
+    println!(
+        "generated {} messages for {} ({} providers) in {:.1} s",
+        count_xml(&generated.join("inbox"))?,
+        month.format("%B %Y"),
+        summary.totals.providers,
+        started.elapsed().as_secs_f64()
+    );
+
+    let mut config = Config::default();
+    config.store.url = format!("sqlite://{}", dir.join("ijwmo.db").display());
+    config.spool.dir = dir.join("spool");
+    let store = ijwmo::store::open(&config.store.url).await.context("opening the database")?;
+    let csv = std::fs::read_to_string(generated.join("contracts.csv"))?;
+    let contracts = ContractSet::from_csv(&csv)
+        .map_err(|e| anyhow::anyhow!("generated contracts are invalid: {}", e[0]))?;
+    store.replace_contracts(&contracts, "generated/contracts.csv").await?;
+
+    let engine = FactsEngine::from_config(&FactsConfig {
+        pseudonym_key: DEMO_KEY.into(),
+        ..FactsConfig::default()
+    })?;
+    // the system date is the end of the month after the generated one: every deadline of the
+    // month has passed, so late and missing messages show
+    let today = month
+        .checked_add_months(Months::new(2))
+        .and_then(|d| d.pred_opt())
+        .unwrap_or(month);
+    let pipeline = Arc::new(
+        Pipeline::new(store.clone(), Settings { today: Some(today) }).with_facts(engine.clone()),
+    );
+    let spool = Spool::new(pipeline, &config)?;
+    let inbox = spool.folders().inbox.clone();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(generated.join("inbox"))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "xml"))
+        .collect();
+    files.sort();
+    let processing = Instant::now();
+    for file in &files {
+        // copying keeps the receipt time: the file's modification time
+        let target = inbox.join(file.file_name().unwrap_or_default());
+        std::fs::copy(file, &target)?;
+        let modified = std::fs::metadata(file)?.modified()?;
+        std::fs::File::options().write(true).open(&target)?.set_modified(modified)?;
+        spool.process_file(&target).await?;
+    }
+    let publisher = OutboxPublisher::new(store.clone(), spool.sink(), 500, Duration::from_millis(100));
+    publisher.flush().await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let swept = ijwmo::facts::sweep::sweep(store.as_ref(), &engine, today).await?;
+    println!(
+        "processed {} files in {:.1} s; swept as of {today}: {} obligation(s) overdue",
+        files.len(),
+        processing.elapsed().as_secs_f64(),
+        swept.overdue
+    );
+
+    let facts = store.timeliness_facts(None, None).await?;
+    let mut provider_facts = facts.clone();
+    provider_facts.retain(|f| f.owed_by_role == ijwmo::facts::Partij::Aanbieder);
+    println!("\nLate reporting per provider (obligations of providers, {}):", month.format("%B %Y"));
+    print!("{}", stats::late(&provider_facts, GroupBy::Provider).render(Format::Table));
+    let costs = store.cost_facts().await?;
+    println!("\nCosts per municipality:");
+    print!("{}", stats::costs(&costs.prestaties, GroupBy::Municipality).render(Format::Table));
+    println!("\nForecast {} per municipality:", month.year());
+    let contracts = store.contracts().await?;
+    print!(
+        "{}",
+        stats::forecast(&costs.prestaties, &costs.toewijzingen, &contracts.set, month.year(), GroupBy::Municipality)
+            .render(Format::Table)
+    );
+    println!(
+        "\ndatabase: {}\noutbox:   {}\nrejected: {}\nwhat was injected: {}\ndone in {:.1} s",
+        dir.join("ijwmo.db").display(),
+        config.spool.dir.join("outbox").display(),
+        config.spool.dir.join("rejected").display(),
+        generated.join("summary.json").display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn count_xml(dir: &Path) -> std::io::Result<usize> {
+    Ok(std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "xml"))
+        .count())
+}
