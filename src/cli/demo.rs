@@ -65,11 +65,15 @@ async fn demo(args: Args) -> anyhow::Result<()> {
     let mut config = Config::default();
     config.store.url = format!("sqlite://{}", dir.join("ijwmo.db").display());
     config.spool.dir = dir.join("spool");
-    let store = ijwmo::store::open(&config.store.url).await.context("opening the database")?;
+    let store = ijwmo::store::open(&config.store.url)
+        .await
+        .context("opening the database")?;
     let csv = std::fs::read_to_string(generated.join("contracts.csv"))?;
     let contracts = ContractSet::from_csv(&csv)
         .map_err(|e| anyhow::anyhow!("generated contracts are invalid: {}", e[0]))?;
-    store.replace_contracts(&contracts, "generated/contracts.csv").await?;
+    store
+        .replace_contracts(&contracts, "generated/contracts.csv")
+        .await?;
 
     let engine = FactsEngine::from_config(&FactsConfig {
         pseudonym_key: DEMO_KEY.into(),
@@ -97,11 +101,18 @@ async fn demo(args: Args) -> anyhow::Result<()> {
         let target = inbox.join(file.file_name().unwrap_or_default());
         std::fs::copy(file, &target)?;
         let modified = std::fs::metadata(file)?.modified()?;
-        std::fs::File::options().write(true).open(&target)?.set_modified(modified)?;
+        std::fs::File::options()
+            .write(true)
+            .open(&target)?
+            .set_modified(modified)?;
         spool.process_file(&target).await?;
     }
-    let publisher = OutboxPublisher::new(store.clone(), spool.sink(), 500, Duration::from_millis(100));
-    publisher.flush().await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let publisher =
+        OutboxPublisher::new(store.clone(), spool.sink(), 500, Duration::from_millis(100));
+    publisher
+        .flush()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let swept = ijwmo::facts::sweep::sweep(store.as_ref(), &engine, today).await?;
     println!(
         "processed {} files in {:.1} s; swept as of {today}: {} obligation(s) overdue",
@@ -113,17 +124,32 @@ async fn demo(args: Args) -> anyhow::Result<()> {
     let facts = store.timeliness_facts(None, None).await?;
     let mut provider_facts = facts.clone();
     provider_facts.retain(|f| f.owed_by_role == ijwmo::facts::Partij::Aanbieder);
-    println!("\nLate reporting per provider (obligations of providers, {}):", month.format("%B %Y"));
-    print!("{}", stats::late(&provider_facts, GroupBy::Provider).render(Format::Table));
+    println!(
+        "\nLate reporting per provider (obligations of providers, {}):",
+        month.format("%B %Y")
+    );
+    print!(
+        "{}",
+        stats::late(&provider_facts, GroupBy::Provider).render(Format::Table)
+    );
     let costs = store.cost_facts().await?;
     println!("\nCosts per municipality:");
-    print!("{}", stats::costs(&costs.prestaties, GroupBy::Municipality).render(Format::Table));
+    print!(
+        "{}",
+        stats::costs(&costs.prestaties, GroupBy::Municipality).render(Format::Table)
+    );
     println!("\nForecast {} per municipality:", month.year());
     let contracts = store.contracts().await?;
     print!(
         "{}",
-        stats::forecast(&costs.prestaties, &costs.toewijzingen, &contracts.set, month.year(), GroupBy::Municipality)
-            .render(Format::Table)
+        stats::forecast(
+            &costs.prestaties,
+            &costs.toewijzingen,
+            &contracts.set,
+            month.year(),
+            GroupBy::Municipality
+        )
+        .render(Format::Table)
     );
     println!(
         "\ndatabase: {}\noutbox:   {}\nrejected: {}\nwhat was injected: {}\ndone in {:.1} s",

@@ -3,10 +3,10 @@
 pub mod contracts;
 pub mod demo;
 pub mod facts_args;
+pub mod generate;
 pub mod migrate;
 pub mod serve;
 pub mod stats;
 pub mod store_args;
 pub mod sweep;
-pub mod generate;
 pub mod validate;
