@@ -413,6 +413,14 @@ pub struct Overrides {
         help_heading = "Facts"
     )]
     pub declaratie_termijn: Option<String>,
+    /// First day timeliness is measured (go-live), YYYY-MM-DD; earlier obligations are not recorded
+    #[arg(
+        long,
+        value_name = "DATE",
+        env = "IJWMO_MEASURE_FROM",
+        help_heading = "Facts"
+    )]
+    pub measure_from: Option<chrono::NaiveDate>,
 }
 
 impl Config {
@@ -492,6 +500,9 @@ impl Config {
         set(&mut self.facts.pseudonym_key, &o.pseudonym_key);
         set(&mut self.facts.closed_days, &o.closed_days);
         set(&mut self.facts.declaratie_termijn, &o.declaratie_termijn);
+        if o.measure_from.is_some() {
+            self.facts.measure_from = o.measure_from;
+        }
     }
 
     /// Rejects values the service cannot run with.
@@ -672,10 +683,15 @@ mod tests {
             [facts]
             closed_days = ["2026-05-15"]
             declaratie_termijn = "working-days+10"
+            measure_from = "2026-01-01"
             "#,
         )
         .unwrap();
         assert!(!c.facts.enabled());
+        assert_eq!(
+            c.facts.measure_from,
+            chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
+        );
         c.apply(&Overrides {
             pseudonym_key: Some("a-secret-of-enough-bytes".into()),
             ..Overrides::default()

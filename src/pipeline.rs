@@ -5,6 +5,7 @@
 use crate::facts::FactsEngine;
 use crate::finding::Finding;
 use crate::message::model;
+use crate::protocol::deadlines::local_date;
 use crate::rules::cross::{self, DecideInput};
 use crate::state::{Outgoing, Verdict};
 use crate::store::{Received, Store, StoreError, Stored};
@@ -59,8 +60,11 @@ pub enum PipelineError {
 /// Fixed choices of one running service.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// The system date used for TR135 and "current" allocations; None = today (Europe/Amsterdam
-    /// is within a day of UTC, and dates are compared by calendar day).
+    /// The system date the rules judge by (TR135, "current" allocations, DagtekeningRetour of
+    /// the answers). None: the Dutch calendar day the message reached the region. Decision:
+    /// judging by receipt rather than by the wall clock makes the outcome depend on the message
+    /// alone, so a backlog processed after an outage, or a replay of last year's files, gets
+    /// the answers it would have got on arrival. `Some` pins one date for every message.
     pub today: Option<NaiveDate>,
 }
 
@@ -143,7 +147,7 @@ impl Pipeline {
         let today = self
             .settings
             .today
-            .unwrap_or_else(|| Utc::now().date_naive());
+            .unwrap_or_else(|| local_date(incoming.received_at));
         let input = DecideInput {
             msg: &msg,
             tree,

@@ -75,19 +75,22 @@ async fn demo(args: Args) -> anyhow::Result<()> {
         .replace_contracts(&contracts, "generated/contracts.csv")
         .await?;
 
+    // the region "went live" on the first day of the generated month: the allocations already
+    // running then (the generator's history) owe nothing from before it
     let engine = FactsEngine::from_config(&FactsConfig {
         pseudonym_key: DEMO_KEY.into(),
+        measure_from: Some(month),
         ..FactsConfig::default()
     })?;
-    // the system date is the end of the month after the generated one: every deadline of the
-    // month has passed, so late and missing messages show
+    // messages are judged as of their receipt; the sweep runs as of the end of the month after
+    // the generated one: every deadline of the month has passed, so late and missing messages
+    // show
     let today = month
         .checked_add_months(Months::new(2))
         .and_then(|d| d.pred_opt())
         .unwrap_or(month);
-    let pipeline = Arc::new(
-        Pipeline::new(store.clone(), Settings { today: Some(today) }).with_facts(engine.clone()),
-    );
+    let pipeline =
+        Arc::new(Pipeline::new(store.clone(), Settings { today: None }).with_facts(engine.clone()));
     let spool = Spool::new(pipeline, &config)?;
     let inbox = spool.folders().inbox.clone();
     let mut files: Vec<PathBuf> = std::fs::read_dir(generated.join("inbox"))?

@@ -28,6 +28,9 @@ pub struct FactsArgs {
         default_value = "end-of-month+1"
     )]
     pub declaratie_termijn: String,
+    /// First day timeliness is measured (go-live, YYYY-MM-DD); the same as the service's.
+    #[arg(long, value_name = "DATE", env = "IJWMO_MEASURE_FROM")]
+    pub measure_from: Option<chrono::NaiveDate>,
 }
 
 impl FactsArgs {
@@ -36,6 +39,7 @@ impl FactsArgs {
             pseudonym_key: self.pseudonym_key.clone(),
             closed_days: self.closed_days.clone(),
             declaratie_termijn: self.declaratie_termijn.clone(),
+            measure_from: self.measure_from,
             ..FactsConfig::default()
         }
     }

@@ -33,6 +33,11 @@ pub struct FactsConfig {
     pub declaratie_termijn: String,
     /// Seconds between two sweeps of the running service.
     pub sweep_interval_secs: u64,
+    /// First day the region measures timeliness (its go-live): obligations whose reference
+    /// date lies before it are not recorded. Without it, care that was running before the
+    /// service saw its first message would show as months of undeclared care and missing
+    /// starts. Costs are recorded regardless.
+    pub measure_from: Option<NaiveDate>,
 }
 
 impl Default for FactsConfig {
@@ -42,6 +47,7 @@ impl Default for FactsConfig {
             closed_days: Vec::new(),
             declaratie_termijn: DeclaratieTermijn::default().to_string(),
             sweep_interval_secs: 3600,
+            measure_from: None,
         }
     }
 }
@@ -71,6 +77,8 @@ pub enum FactsError {
 pub struct FactsEngine {
     pub deadlines: Deadlines,
     pseudonymizer: Pseudonymizer,
+    /// See [`FactsConfig::measure_from`].
+    measure_from: Option<NaiveDate>,
 }
 
 /// One client at one provider in one gemeente and domain: the scope of its deliveries and
@@ -88,7 +96,23 @@ impl FactsEngine {
         FactsEngine {
             deadlines,
             pseudonymizer,
+            measure_from: None,
         }
+    }
+
+    /// Records timeliness only for obligations from `date` on (see
+    /// [`FactsConfig::measure_from`]).
+    pub fn measuring_from(mut self, date: Option<NaiveDate>) -> FactsEngine {
+        self.measure_from = date;
+        self
+    }
+
+    /// Drops the obligations that lie before the measurement start and sorts the rows.
+    fn measured(&self, mut set: FactSet) -> FactSet {
+        if let Some(from) = self.measure_from {
+            set.timeliness.retain(|f| f.reference_date >= from);
+        }
+        timeliness::sorted(set)
     }
 
     /// From configuration; refuses a missing or short key.
@@ -99,7 +123,7 @@ impl FactsEngine {
             calendar: Calendar::national().with_closed_days(c.closed_days.iter().copied()),
             declaratie: c.declaratie_termijn.parse()?,
         };
-        Ok(FactsEngine::new(deadlines, pseudonymizer))
+        Ok(FactsEngine::new(deadlines, pseudonymizer).measuring_from(c.measure_from))
     }
 
     pub fn pseudonym(&self, bsn: &str) -> String {
@@ -162,15 +186,12 @@ impl FactsEngine {
         let mut sets = Vec::new();
         if msg.kind.is_retour() {
             sets.extend(self.retour_ontvangen(input, ctx));
-            return sets;
+        } else if msg.kind.number != 325 {
+            sets.push(self.antwoord_op_bericht(input, ctx, outcome));
+            sets.extend(self.verzoeken(input, ctx, outcome));
+            sets.extend(self.clienten(input, ctx, outcome));
         }
-        if msg.kind.number == 325 {
-            return sets;
-        }
-        sets.push(self.antwoord_op_bericht(input, ctx, outcome));
-        sets.extend(self.verzoeken(input, ctx, outcome));
-        sets.extend(self.clienten(input, ctx, outcome));
-        sets.into_iter().map(timeliness::sorted).collect()
+        sets.into_iter().map(|s| self.measured(s)).collect()
     }
 
     /// The date a scope is evaluated on: the receipt date, or the latest date the scope was
@@ -459,7 +480,7 @@ impl FactsEngine {
             as_of,
         };
         let (prestaties, toewijzingen) = cost::client_rows(&scope, &client, state, contracts);
-        timeliness::sorted(FactSet {
+        self.measured(FactSet {
             scope,
             timeliness: timeliness::client_rows(&b, state),
             prestaties,

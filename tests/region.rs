@@ -1,0 +1,380 @@
+//! The generated region end to end: two months of Midden-Holland are generated, every file goes
+//! through the pipeline in receipt order (SQLite, facts on, measured from the first day of the
+//! window), the sweep runs after every deadline of the window has passed, and then the facts
+//! must find exactly what `summary.json` says was injected — no more, no less:
+//!
+//! - every late start, stop and declaration, with its working days late, and no other
+//!   obligation of the window late;
+//! - every delivery left without a stop, as an unmet, overdue stop;
+//! - every wrong tariff rejected with 0611 and every volume overrun with its TR code (9321
+//!   one period, 9322 cumulative), each resubmission approved, and nothing else rejected;
+//! - every malformed file kept aside with the rule the summary expects;
+//! - the declared amounts per gemeente equal to what the files declared.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use ijwmo::contracts::ContractSet;
+use ijwmo::facts::sweep::sweep;
+use ijwmo::facts::{FactsConfig, FactsEngine, Partij, PrestatieKosten, TimelinessFact};
+use ijwmo::generate::summary::Summary;
+use ijwmo::generate::{generate, Options};
+use ijwmo::pipeline::{Handled, Incoming, Pipeline, Settings};
+use ijwmo::protocol::deadlines::Status;
+use ijwmo::store::Store;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+const KEY: &str = "region-test-pseudonym-key";
+
+/// One line of manifest.csv: file, kind, sender, receiver, received_at.
+struct Entry {
+    file: String,
+    received: DateTime<FixedOffset>,
+}
+
+fn manifest(dir: &Path) -> Vec<Entry> {
+    let mut reader = csv::Reader::from_path(dir.join("manifest.csv")).unwrap();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            Entry {
+                file: r[0].to_string(),
+                received: DateTime::parse_from_rfc3339(&r[4]).unwrap(),
+            }
+        })
+        .collect()
+}
+
+fn day(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(&s[..10], "%Y-%m-%d").unwrap()
+}
+
+/// What processing the region came to.
+struct Processed {
+    summary: Summary,
+    window: (NaiveDate, NaiveDate),
+    timeliness: Vec<TimelinessFact>,
+    prestaties: Vec<PrestatieKosten>,
+    /// File name → first rule of an unprocessable file.
+    unprocessable: BTreeMap<String, String>,
+}
+
+impl Processed {
+    /// The summary speaks of the obligations whose reference date lies in the window; the
+    /// messages after it only meet those (allocations they bring owe things the run never
+    /// shows).
+    fn in_window(&self, f: &TimelinessFact) -> bool {
+        f.reference_date >= self.window.0 && f.reference_date < self.window.1
+    }
+}
+
+async fn process(dir: &Path) -> Processed {
+    let start = NaiveDate::from_ymd_opt(2025, 9, 1).unwrap();
+    let options = Options {
+        months: 2,
+        seed: 4242,
+        scale: 0.04,
+        start,
+    };
+    let summary = generate(&options, dir).unwrap();
+    let window = (
+        day(&summary.generator.window_from),
+        day(&summary.generator.window_until),
+    );
+    assert_eq!(window.0, start);
+
+    let store: Arc<dyn Store> = ijwmo::store::open("sqlite::memory:").await.unwrap();
+    let csv = std::fs::read_to_string(dir.join("contracts.csv")).unwrap();
+    let contracts = ContractSet::from_csv(&csv).unwrap();
+    store
+        .replace_contracts(&contracts, "contracts.csv")
+        .await
+        .unwrap();
+    let engine = FactsEngine::from_config(&FactsConfig {
+        pseudonym_key: KEY.into(),
+        measure_from: Some(window.0),
+        ..FactsConfig::default()
+    })
+    .unwrap();
+    let pipeline =
+        Pipeline::new(store.clone(), Settings { today: None }).with_facts(engine.clone());
+
+    let mut unprocessable = BTreeMap::new();
+    for e in manifest(dir) {
+        let incoming = Incoming {
+            bytes: std::fs::read(dir.join("inbox").join(&e.file)).unwrap(),
+            received_at: e.received.with_timezone(&Utc),
+            origin: e.file.clone(),
+        };
+        match pipeline.handle(&incoming).await.unwrap() {
+            Handled::Unprocessable { findings, reason } => {
+                let rule = findings
+                    .first()
+                    .and_then(|f| f.rule.clone())
+                    .unwrap_or(reason);
+                unprocessable.insert(e.file, rule);
+            }
+            Handled::Duplicate { .. } => panic!("{} was taken for a redelivery", e.file),
+            Handled::Stored { .. } => {}
+        }
+    }
+    // well after every deadline of the window (the last declarations are due at the end of
+    // the month after it, or the next working day)
+    let as_of = window.1 + chrono::Days::new(45);
+    sweep(store.as_ref(), &engine, as_of).await.unwrap();
+    let costs = store.cost_facts().await.unwrap();
+    Processed {
+        summary,
+        window,
+        timeliness: store.timeliness_facts(None, None).await.unwrap(),
+        prestaties: costs.prestaties,
+        unprocessable,
+    }
+}
+
+fn temp_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ijwmo-region-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// (rule, standard, provider, gemeente, ToewijzingNummer, reference date) → days late.
+type Lateness = BTreeMap<(String, String, String, String, String, NaiveDate), i64>;
+
+/// The standard's slug of a message kind name (JW305 → ijw).
+fn standard_of(kind: &str) -> &'static str {
+    ijwmo::MessageKind::from_name(kind)
+        .map(|k| k.standard.slug())
+        .unwrap_or_default()
+}
+
+/// The provider obligations of the window (start, stop, declaration) the facts found late.
+fn late_in_facts(p: &Processed) -> Lateness {
+    p.timeliness
+        .iter()
+        .filter(|f| f.owed_by_role == Partij::Aanbieder)
+        .filter(|f| p.in_window(f))
+        .filter(|f| f.days_late.is_some_and(|d| d > 0))
+        .map(|f| {
+            (
+                (
+                    f.rule().to_string(),
+                    f.standard.slug().to_string(),
+                    f.agb.clone(),
+                    f.gemeente.clone(),
+                    f.reference.clone(),
+                    f.reference_date,
+                ),
+                f.days_late.unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+fn late_in_summary(p: &Processed) -> Lateness {
+    p.summary
+        .late
+        .iter()
+        .map(|l| {
+            (
+                (
+                    l.rule.to_string(),
+                    standard_of(&l.kind).to_string(),
+                    l.provider.clone(),
+                    l.gemeente.clone(),
+                    l.toewijzing_nummer
+                        .map(|n| n.to_string())
+                        .unwrap_or_default(),
+                    day(&l.reference_date),
+                ),
+                i64::from(l.working_days_late),
+            )
+        })
+        .collect()
+}
+
+/// Prestaties by (provider, DeclaratieNummer, ReferentieNummer).
+fn lines(p: &Processed) -> BTreeMap<(String, String, String), &PrestatieKosten> {
+    p.prestaties
+        .iter()
+        .map(|x| {
+            (
+                (
+                    x.agb.clone(),
+                    x.declaratie_nummer.clone(),
+                    x.referentie_nummer.clone(),
+                ),
+                x,
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_facts_find_exactly_what_the_generator_injected() {
+    let dir = temp_dir();
+    let p = process(&dir).await;
+    let s = &p.summary;
+    // the run must carry every kind of injection, or the comparisons below prove little
+    assert!(s.late.iter().any(|l| l.rule == "OP271"), "no late start");
+    assert!(s.late.iter().any(|l| l.rule == "OP272"), "no late stop");
+    assert!(
+        s.late.iter().any(|l| l.rule == "REGIO-DECL"),
+        "no late declaration"
+    );
+    assert!(!s.missing_stops.is_empty(), "no missing stop");
+    assert!(!s.tariff_errors.is_empty(), "no tariff error");
+    assert!(!s.volume_overruns.is_empty(), "no volume overrun");
+    assert!(!s.malformed.is_empty(), "no malformed file");
+
+    // lateness: the same obligations, each with the same working days late
+    let found = late_in_facts(&p);
+    let injected = late_in_summary(&p);
+    let missed: Vec<_> = injected
+        .iter()
+        .filter(|(k, d)| found.get(*k) != Some(*d))
+        .map(|(k, d)| (k, d, found.get(k)))
+        .collect();
+    assert!(
+        missed.is_empty(),
+        "late in the summary, not so in the facts: {missed:#?}"
+    );
+    let extra: Vec<_> = found
+        .iter()
+        .filter(|(k, _)| !injected.contains_key(*k))
+        .collect();
+    assert!(
+        extra.is_empty(),
+        "late in the facts, not in the summary: {extra:#?}"
+    );
+
+    // missing stops: exactly the unmet stops of the window, overdue by the sweep
+    let unmet_stops: BTreeSet<(String, String, NaiveDate)> = p
+        .timeliness
+        .iter()
+        .filter(|f| p.in_window(f))
+        .filter(|f| f.rule() == "OP272" && f.fulfilled_at.is_none())
+        .map(|f| {
+            assert_eq!(f.status, Status::Overdue, "{f:?}");
+            (f.agb.clone(), f.reference.clone(), f.reference_date)
+        })
+        .collect();
+    let missing: BTreeSet<(String, String, NaiveDate)> = s
+        .missing_stops
+        .iter()
+        .map(|m| {
+            (
+                m.provider.clone(),
+                m.toewijzing_nummer.to_string(),
+                day(&m.allocation_end),
+            )
+        })
+        .collect();
+    assert_eq!(unmet_stops, missing);
+    // every other obligation of the window was met
+    let unmet_other: Vec<_> = p
+        .timeliness
+        .iter()
+        .filter(|f| p.in_window(f))
+        .filter(|f| f.fulfilled_at.is_none() && f.rule() != "OP272")
+        .collect();
+    assert!(unmet_other.is_empty(), "{unmet_other:#?}");
+    // nothing is measured before the measurement start (the history's earlier months)
+    let before: Vec<_> = p
+        .timeliness
+        .iter()
+        .filter(|f| f.reference_date < p.window.0)
+        .collect();
+    assert!(before.is_empty(), "{before:#?}");
+
+    // rejected lines: exactly the injected tariff errors and overruns, with their codes, and
+    // each resubmission approved
+    let lines = lines(&p);
+    let line = |agb: &str, decl: &str, referentie: &str| {
+        *lines
+            .get(&(agb.to_string(), decl.to_string(), referentie.to_string()))
+            .unwrap_or_else(|| panic!("no prestatie {agb} {decl} {referentie}"))
+    };
+    let mut expected_rejected = BTreeSet::new();
+    let mut check = |agb: &str, decl: &str, referentie: &str, code: &str| {
+        let l = line(agb, decl, referentie);
+        assert_eq!(l.status, "afgewezen", "{l:?}");
+        assert!(
+            l.retour_codes.split(' ').any(|c| c == code),
+            "{referentie}: expected {code}, got {:?}",
+            l.retour_codes
+        );
+        expected_rejected.insert((agb.to_string(), decl.to_string(), referentie.to_string()));
+    };
+    for t in &s.tariff_errors {
+        check(
+            &t.provider,
+            &t.declaratie_nummer,
+            &t.referentie_nummer,
+            t.expected_code,
+        );
+    }
+    for o in &s.volume_overruns {
+        check(
+            &o.provider,
+            &o.declaratie_nummer,
+            &o.referentie_nummer,
+            o.expected_code,
+        );
+    }
+    let rejected: BTreeSet<_> = p
+        .prestaties
+        .iter()
+        .filter(|x| x.status == "afgewezen")
+        .map(|x| {
+            (
+                x.agb.clone(),
+                x.declaratie_nummer.clone(),
+                x.referentie_nummer.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(rejected, expected_rejected);
+    let resubmitted = s
+        .tariff_errors
+        .iter()
+        .filter_map(|t| Some((&t.provider, t.resubmitted_referentie_nummer.as_ref()?)))
+        .chain(
+            s.volume_overruns
+                .iter()
+                .filter_map(|o| Some((&o.provider, o.resubmitted_referentie_nummer.as_ref()?))),
+        );
+    let mut resubmissions = 0;
+    for (agb, referentie) in resubmitted {
+        let approved = p.prestaties.iter().any(|x| {
+            &x.agb == agb && &x.referentie_nummer == referentie && x.status == "goedgekeurd"
+        });
+        assert!(approved, "resubmission {referentie} of {agb} not approved");
+        resubmissions += 1;
+    }
+    assert!(resubmissions > 0);
+
+    // malformed files: kept aside with the expected rule
+    let expected_malformed: BTreeMap<String, String> = s
+        .malformed
+        .iter()
+        .map(|m| (m.file.clone(), m.expected_rule.to_string()))
+        .collect();
+    assert_eq!(p.unprocessable, expected_malformed);
+
+    // money: what every valid 323 declared, per gemeente
+    let mut declared: BTreeMap<String, i64> = BTreeMap::new();
+    for x in &p.prestaties {
+        *declared.entry(x.gemeente.clone()).or_default() += x.declared_cents;
+    }
+    assert_eq!(declared, s.totals.declared_cents_per_gemeente);
+
+    // and no BSN reached the facts
+    for f in &p.timeliness {
+        if let Some(c) = &f.client {
+            assert!(!c.starts_with("9999"), "{c}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
