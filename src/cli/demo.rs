@@ -126,7 +126,14 @@ async fn demo(args: Args) -> anyhow::Result<()> {
 
     let facts = store.timeliness_facts(None, None).await?;
     let mut provider_facts = facts.clone();
-    provider_facts.retain(|f| f.owed_by_role == ijwmo::facts::Partij::Aanbieder);
+    // the obligations of the generated month; later ones (allocations ending next month) are
+    // still open and would only blur the table
+    let next_month = month.checked_add_months(Months::new(1)).unwrap_or(month);
+    provider_facts.retain(|f| {
+        f.owed_by_role == ijwmo::facts::Partij::Aanbieder
+            && f.reference_date >= month
+            && f.reference_date < next_month
+    });
     println!(
         "\nLate reporting per provider (obligations of providers, {}):",
         month.format("%B %Y")
