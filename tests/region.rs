@@ -1,6 +1,6 @@
 //! The generated region end to end: two months of Midden-Holland are generated, every file goes
-//! through the pipeline in receipt order (SQLite, facts on, measured from the first day of the
-//! window), the sweep runs after every deadline of the window has passed, and then the facts
+//! through the pipeline in receipt order (on SQLite and on the real PostgreSQL, facts on,
+//! measured from the first day of the window), the sweep runs after every deadline of the window has passed, and then the facts
 //! must find exactly what `summary.json` says was injected — no more, no less:
 //!
 //! - every late start, stop and declaration, with its working days late, and no other
@@ -22,7 +22,10 @@ use ijwmo::protocol::deadlines::Status;
 use ijwmo::store::Store;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+
+mod backends;
+use backends::Db;
 
 const KEY: &str = "region-test-pseudonym-key";
 
@@ -52,7 +55,7 @@ fn day(s: &str) -> NaiveDate {
 
 /// What processing the region came to.
 struct Processed {
-    summary: Summary,
+    summary: &'static Summary,
     window: (NaiveDate, NaiveDate),
     timeliness: Vec<TimelinessFact>,
     prestaties: Vec<PrestatieKosten>,
@@ -69,22 +72,33 @@ impl Processed {
     }
 }
 
-async fn process(dir: &Path) -> Processed {
-    let start = NaiveDate::from_ymd_opt(2025, 9, 1).unwrap();
-    let options = Options {
-        months: 2,
-        seed: 4242,
-        scale: 0.04,
-        start,
-    };
-    let summary = generate(&options, dir).unwrap();
+/// The two generated months, shared by both backends.
+fn region() -> &'static (PathBuf, Summary) {
+    static REGION: OnceLock<(PathBuf, Summary)> = OnceLock::new();
+    REGION.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("ijwmo-region-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let options = Options {
+            months: 2,
+            seed: 4242,
+            scale: 0.04,
+            start: NaiveDate::from_ymd_opt(2025, 9, 1).unwrap(),
+        };
+        let summary = generate(&options, &dir).unwrap();
+        (dir, summary)
+    })
+}
+
+async fn process(db: &Db) -> Processed {
+    let (dir, summary) = region();
+    let dir = dir.as_path();
     let window = (
         day(&summary.generator.window_from),
         day(&summary.generator.window_until),
     );
-    assert_eq!(window.0, start);
+    assert_eq!(window.0, NaiveDate::from_ymd_opt(2025, 9, 1).unwrap());
 
-    let store: Arc<dyn Store> = ijwmo::store::open("sqlite::memory:").await.unwrap();
+    let store: Arc<dyn Store> = db.open().await;
     let csv = std::fs::read_to_string(dir.join("contracts.csv")).unwrap();
     let contracts = ContractSet::from_csv(&csv).unwrap();
     store
@@ -131,12 +145,6 @@ async fn process(dir: &Path) -> Processed {
         prestaties: costs.prestaties,
         unprocessable,
     }
-}
-
-fn temp_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ijwmo-region-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
 }
 
 /// (rule, standard, provider, gemeente, ToewijzingNummer, reference date) → days late.
@@ -211,10 +219,14 @@ fn lines(p: &Processed) -> BTreeMap<(String, String, String), &PrestatieKosten> 
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_facts_find_exactly_what_the_generator_injected() {
-    let dir = temp_dir();
-    let p = process(&dir).await;
+on_both!(the_facts_find_exactly_what_the_generator_injected);
+
+mod scenarios {
+    pub use super::the_facts_find_exactly_what_the_generator_injected;
+}
+
+pub async fn the_facts_find_exactly_what_the_generator_injected(db: Db) {
+    let p = process(&db).await;
     let s = &p.summary;
     // the run must carry every kind of injection, or the comparisons below prove little
     assert!(s.late.iter().any(|l| l.rule == "OP271"), "no late start");
@@ -376,5 +388,4 @@ async fn the_facts_find_exactly_what_the_generator_injected() {
             assert!(!c.starts_with("9999"), "{c}");
         }
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
