@@ -16,7 +16,10 @@
 //!
 //! Input: distinct corpus JW323 declarations (`ijwmo::corpus`) plus, one in ten,
 //! fixture-derived messages (starts, stops, requests, allocations with fresh identifications),
-//! or every `*.xml` under `--input DIR` (e.g. written by `ijwmo generate`).
+//! or the messages under `--input DIR`: a folder written by `ijwmo generate` is replayed in
+//! receipt order with the generator's receipt times as AMQP `timestamp`s (e.g. a year of the
+//! region: `ijwmo generate --months 12 --scale 10 --out region/`, then `--input region/`);
+//! any other folder gives every `*.xml` below it.
 //!
 //! Options (all optional): `--count N` (100000), `--latency-count N` (10000), `--rate N`
 //! (messages/s in phase 3), `--input DIR`, `--daemon PATH` (target/release/ijwmo),
@@ -108,6 +111,9 @@ struct Input {
     bytes: Vec<u8>,
     /// Ids an answer to it may carry.
     answer_ids: Vec<String>,
+    /// Receipt time to send as the AMQP `timestamp` (seconds): the generator's, when replaying
+    /// a generated region; else the moment of publishing.
+    received: Option<u64>,
 }
 
 fn answer_ids(bytes: &[u8]) -> Vec<String> {
@@ -176,7 +182,27 @@ fn generate(n: usize) -> Vec<Vec<u8>> {
     out
 }
 
-fn read_folder(dir: &std::path::Path, limit: usize) -> Vec<Vec<u8>> {
+/// Up to `limit` messages from a folder. A folder written by `ijwmo generate` (with its
+/// `manifest.csv`) is replayed in receipt order with each file's receipt time, so the daemon
+/// judges the region's months as they happened; any other folder gives every `*.xml` below it
+/// in name order, received when published.
+fn read_folder(dir: &std::path::Path, limit: usize) -> Vec<(Vec<u8>, Option<u64>)> {
+    let manifest = dir.join("manifest.csv");
+    if manifest.exists() {
+        let mut reader = csv::Reader::from_path(&manifest).expect("read manifest.csv");
+        return reader
+            .records()
+            .take(limit)
+            .map(|r| {
+                let r = r.expect("manifest line");
+                let received = chrono::DateTime::parse_from_rfc3339(&r[4])
+                    .expect("manifest received_at")
+                    .timestamp();
+                let bytes = std::fs::read(dir.join("inbox").join(&r[0])).expect("read input file");
+                (bytes, u64::try_from(received).ok())
+            })
+            .collect();
+    }
     let mut files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
         .into_iter()
         .filter_map(|e| e.ok())
@@ -187,7 +213,7 @@ fn read_folder(dir: &std::path::Path, limit: usize) -> Vec<Vec<u8>> {
     files.truncate(limit);
     files
         .iter()
-        .map(|p| std::fs::read(p).expect("read input file"))
+        .map(|p| (std::fs::read(p).expect("read input file"), None))
         .collect()
 }
 
@@ -228,10 +254,12 @@ async fn publish_all(
             let due = start + Duration::from_secs_f64(n as f64 / rate);
             tokio::time::sleep_until(due.into()).await;
         }
-        let ts = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
+        let ts = m.received.unwrap_or_else(|| {
+            SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap()
+                .as_secs()
+        });
         let props = BasicProperties::default()
             .with_message_id(format!("load-{}", first_id + n).into())
             .with_content_type("application/xml".into())
@@ -413,7 +441,7 @@ async fn run(o: Options) {
     let t = Instant::now();
     let raw = match &o.input {
         Some(dir) => read_folder(dir, total),
-        None => generate(total),
+        None => generate(total).into_iter().map(|b| (b, None)).collect(),
     };
     assert!(
         raw.len() > o.latency_count,
@@ -422,9 +450,10 @@ async fn run(o: Options) {
     );
     let messages: Vec<Input> = raw
         .into_iter()
-        .map(|bytes| Input {
+        .map(|(bytes, received)| Input {
             answer_ids: answer_ids(&bytes),
             bytes,
+            received,
         })
         .collect();
     let (bulk, paced) = messages.split_at(messages.len() - o.latency_count.min(messages.len()));
