@@ -614,13 +614,15 @@ async fn run(store: Arc<dyn Store>) -> Result {
     Result {
         late: stats::late(&facts, GroupBy::Provider).render(Format::Table),
         late_csv: stats::late(&providers_only, GroupBy::Municipality).render(Format::Csv),
-        costs_table: stats::costs(&costs.prestaties, GroupBy::Month).render(Format::Table),
+        costs_table: stats::costs(&costs.prestaties, GroupBy::Month, &Default::default())
+            .render(Format::Table),
         forecast: stats::forecast(
             &costs.prestaties,
             &costs.toewijzingen,
             &contracts.set,
             2026,
             GroupBy::Provider,
+            &Default::default(),
         )
         .render(Format::Table),
         forecast_json: stats::forecast(
@@ -629,6 +631,7 @@ async fn run(store: Arc<dyn Store>) -> Result {
             &contracts.set,
             2026,
             GroupBy::Provider,
+            &Default::default(),
         )
         .render(Format::Json),
         facts,

@@ -971,3 +971,46 @@ fn totals_match_the_files() {
     let expected = t["expected_yearly_cents"].as_i64().unwrap() as f64 / 0.12 / 100.0;
     assert!((110e6..=125e6).contains(&expected), "€{expected:.0}");
 }
+
+#[test]
+fn the_payer_rules_split_the_centrum_segments_over_the_five_municipalities() {
+    let run = run();
+    let rules = ijwmo::facts::Betalers::from_file(&run.dir.join("betalers.toml")).unwrap();
+    assert_eq!(rules.budgetten.len(), 1);
+    let budget = &rules.budgetten[0];
+    assert_eq!(budget.centrumgemeente, "0513");
+    let codes: Vec<&str> = budget.verdeelsleutel.keys().map(String::as_str).collect();
+    assert_eq!(codes, ["0513", "0627", "1892", "1901", "1931"]);
+    // the budget's segments are contract segments, and only Gouda allocates them
+    let csv = std::fs::read_to_string(run.dir.join("contracts.csv")).unwrap();
+    let contracts = ContractSet::from_csv(&csv).unwrap();
+    for segment in &budget.segmenten {
+        let rows: Vec<_> = contracts
+            .contracts
+            .iter()
+            .filter(|r| &r.segment == segment)
+            .collect();
+        assert!(!rows.is_empty(), "segment {segment} not in the contracts");
+    }
+    let mut centrum_allocations = 0;
+    for m in run.messages.values() {
+        if let Body::Toewijzing(c) = &m.body {
+            let centrum = c.toegewezen_producten.toegewezen_product.iter().any(|p| {
+                p.product
+                    .as_ref()
+                    .and_then(|x| x.code.as_deref())
+                    .is_some_and(|code| {
+                        contracts
+                            .contracts
+                            .iter()
+                            .any(|r| r.productcode == code && budget.segmenten.contains(&r.segment))
+                    })
+            });
+            if centrum {
+                assert_eq!(m.header.afzender, "0513");
+                centrum_allocations += 1;
+            }
+        }
+    }
+    assert!(centrum_allocations > 0);
+}

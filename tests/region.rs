@@ -13,8 +13,9 @@
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use ijwmo::contracts::ContractSet;
+use ijwmo::facts::stats::{self, GroupBy};
 use ijwmo::facts::sweep::sweep;
-use ijwmo::facts::{FactsConfig, FactsEngine, Partij, PrestatieKosten, TimelinessFact};
+use ijwmo::facts::{Betalers, FactsConfig, FactsEngine, Partij, PrestatieKosten, TimelinessFact};
 use ijwmo::generate::summary::Summary;
 use ijwmo::generate::{generate, Options};
 use ijwmo::pipeline::{Handled, Incoming, Pipeline, Settings};
@@ -202,6 +203,24 @@ fn late_in_summary(p: &Processed) -> Lateness {
         .collect()
 }
 
+/// The `declared` column of a costs table, in cents, per group.
+fn euros_per_group(t: &ijwmo::report::Table) -> BTreeMap<String, i64> {
+    t.to_csv()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let cols: Vec<&str> = l.split(',').collect();
+            let (euros, cents) = cols[3].split_once('.').unwrap();
+            let sign = if euros.starts_with('-') { -1 } else { 1 };
+            let whole: i64 = euros.trim_start_matches('-').parse().unwrap();
+            (
+                cols[0].to_string(),
+                sign * (whole * 100 + cents.parse::<i64>().unwrap()),
+            )
+        })
+        .collect()
+}
+
 /// Prestaties by (provider, DeclaratieNummer, ReferentieNummer).
 fn lines(p: &Processed) -> BTreeMap<(String, String, String), &PrestatieKosten> {
     p.prestaties
@@ -381,6 +400,49 @@ pub async fn the_facts_find_exactly_what_the_generator_injected(db: Db) {
         *declared.entry(x.gemeente.clone()).or_default() += x.declared_cents;
     }
     assert_eq!(declared, s.totals.declared_cents_per_gemeente);
+
+    // who pays: beschermd wonen, allocated by Gouda, is split over the five by the region's
+    // verdeelsleutel; every other line stays with the municipality that allocated it
+    let betalers = Betalers::from_file(&region().0.join("betalers.toml")).unwrap();
+    let regional: Vec<&PrestatieKosten> = p
+        .prestaties
+        .iter()
+        .filter(|x| x.segment.as_deref() == Some("wmo-beschermd-wonen"))
+        .collect();
+    assert!(!regional.is_empty(), "no beschermd wonen declared");
+    assert!(regional.iter().all(|x| x.gemeente == "0513"));
+    let by_payer = euros_per_group(&stats::costs(&p.prestaties, GroupBy::Payer, &betalers));
+    let by_allocator = euros_per_group(&stats::costs(
+        &p.prestaties,
+        GroupBy::Municipality,
+        &betalers,
+    ));
+    assert_eq!(
+        by_payer.values().sum::<i64>(),
+        by_allocator.values().sum::<i64>()
+    );
+    let bw_total: i64 = regional.iter().map(|x| x.declared_cents).sum();
+    // each line is split on its own, so the shares are summed per line
+    let mut shares: BTreeMap<String, i64> = BTreeMap::new();
+    for x in &regional {
+        for (gemeente, share) in betalers.verdeel(x.segment.as_deref(), "0513", x.declared_cents) {
+            *shares.entry(gemeente).or_default() += share;
+        }
+    }
+    assert_eq!(shares.len(), 5);
+    for (gemeente, share) in shares {
+        assert!(share > 0, "{gemeente} pays nothing of beschermd wonen");
+        let moved = if gemeente == "0513" {
+            share - bw_total
+        } else {
+            share
+        };
+        assert_eq!(
+            by_payer[&gemeente] - by_allocator[&gemeente],
+            moved,
+            "{gemeente}"
+        );
+    }
 
     // and no BSN reached the facts
     for f in &p.timeliness {

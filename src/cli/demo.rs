@@ -143,12 +143,17 @@ async fn demo(args: Args) -> anyhow::Result<()> {
         stats::late(&provider_facts, GroupBy::Provider).render(Format::Table)
     );
     let costs = store.cost_facts().await?;
-    println!("\nCosts per municipality:");
+    // beschermd wonen and opvang are allocated by Gouda and paid from the regional budget
+    let betalers = ijwmo::facts::Betalers::from_file(&generated.join("betalers.toml"))?;
+    println!(
+        "\nCosts per paying municipality (regional budget split by {}):",
+        generated.join("betalers.toml").display()
+    );
     print!(
         "{}",
-        stats::costs(&costs.prestaties, GroupBy::Municipality).render(Format::Table)
+        stats::costs(&costs.prestaties, GroupBy::Payer, &betalers).render(Format::Table)
     );
-    println!("\nForecast {} per municipality:", month.year());
+    println!("\nForecast {} per paying municipality:", month.year());
     let contracts = store.contracts().await?;
     print!(
         "{}",
@@ -157,7 +162,8 @@ async fn demo(args: Args) -> anyhow::Result<()> {
             &costs.toewijzingen,
             &contracts.set,
             month.year(),
-            GroupBy::Municipality
+            GroupBy::Payer,
+            &betalers,
         )
         .render(Format::Table)
     );

@@ -5,7 +5,7 @@ use super::store_args::{block_on, StoreArgs};
 use anyhow::{bail, Context};
 use chrono::{Datelike, NaiveDate};
 use ijwmo::facts::stats::{self, GroupBy};
-use ijwmo::facts::Partij;
+use ijwmo::facts::{Betalers, Partij};
 use ijwmo::report::{Format, Table};
 use std::process::ExitCode;
 
@@ -46,9 +46,11 @@ enum Command {
     },
     /// Declared, approved, rejected and credited amounts.
     Costs {
-        /// provider, municipality, product, month (of the care) or segment
+        /// provider, municipality (allocating), payer, product, month (of the care) or segment
         #[arg(long, value_enum, default_value_t = GroupBy::Provider)]
         by: GroupBy,
+        #[command(flatten)]
+        payers: PayersArg,
         /// First month of care counted (YYYY-MM-DD; its month)
         #[arg(long, value_name = "DATE")]
         from: Option<NaiveDate>,
@@ -65,14 +67,34 @@ enum Command {
         /// The calendar year [default: this year]
         #[arg(long)]
         year: Option<i32>,
-        /// provider (with the budget ceiling), municipality, product or segment
+        /// provider (with the budget ceiling), municipality (allocating), payer, product or segment
         #[arg(long, value_enum, default_value_t = GroupBy::Provider)]
         by: GroupBy,
+        #[command(flatten)]
+        payers: PayersArg,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
         #[command(flatten)]
         store: StoreArgs,
     },
+}
+
+/// The payer rules for `--by payer`.
+#[derive(Clone, clap::Args)]
+struct PayersArg {
+    /// Payer rules (TOML: regional budgets, their segments and verdeelsleutel) for --by payer;
+    /// without it every municipality pays what it allocated
+    #[arg(long, value_name = "FILE", env = "IJWMO_PAYERS")]
+    payers: Option<std::path::PathBuf>,
+}
+
+impl PayersArg {
+    fn load(&self) -> anyhow::Result<Betalers> {
+        match &self.payers {
+            Some(path) => Ok(Betalers::from_file(path)?),
+            None => Ok(Betalers::default()),
+        }
+    }
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -91,8 +113,8 @@ async fn table(command: Command) -> anyhow::Result<(Table, Format)> {
             format,
             store,
         } => {
-            if by == GroupBy::Segment {
-                bail!("timeliness facts have no segment: use provider, municipality, product or month");
+            if matches!(by, GroupBy::Segment | GroupBy::Payer) {
+                bail!("timeliness facts have no segment or payer: use provider, municipality, product or month");
             }
             let store = store.open().await?;
             let mut facts = store
@@ -110,11 +132,13 @@ async fn table(command: Command) -> anyhow::Result<(Table, Format)> {
         }
         Command::Costs {
             by,
+            payers,
             from,
             to,
             format,
             store,
         } => {
+            let betalers = payers.load()?;
             let store = store.open().await?;
             let mut lines = store
                 .cost_facts()
@@ -126,11 +150,12 @@ async fn table(command: Command) -> anyhow::Result<(Table, Format)> {
                 from.is_none_or(|f| p.period_month >= month(f))
                     && to.is_none_or(|t| p.period_month <= month(t))
             });
-            Ok((stats::costs(&lines, by), format))
+            Ok((stats::costs(&lines, by, &betalers), format))
         }
         Command::Forecast {
             year,
             by,
+            payers,
             format,
             store,
         } => {
@@ -140,6 +165,7 @@ async fn table(command: Command) -> anyhow::Result<(Table, Format)> {
             let year = year.unwrap_or_else(|| {
                 ijwmo::protocol::deadlines::local_date(chrono::Utc::now()).year()
             });
+            let betalers = payers.load()?;
             let store = store.open().await?;
             let facts = store.cost_facts().await.context("reading the cost facts")?;
             let contracts = store.contracts().await.context("reading the contracts")?;
@@ -150,6 +176,7 @@ async fn table(command: Command) -> anyhow::Result<(Table, Format)> {
                     &contracts.set,
                     year,
                     by,
+                    &betalers,
                 ),
                 format,
             ))

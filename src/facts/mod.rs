@@ -19,6 +19,7 @@
 //!   processing time; a scope is evaluated as of the latest receipt date or sweep date it has
 //!   seen, so processing messages out of order never moves it back in time.
 
+pub mod betaler;
 pub mod cost;
 pub mod engine;
 pub mod pseudonym;
@@ -26,6 +27,7 @@ pub mod stats;
 pub mod sweep;
 pub mod timeliness;
 
+pub use betaler::Betalers;
 pub use cost::{PrestatieKosten, ToewijzingKosten};
 pub use engine::{FactsConfig, FactsEngine, FactsError};
 pub use timeliness::{ObligationKind, Partij, TimelinessFact};

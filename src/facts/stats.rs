@@ -3,7 +3,7 @@
 //! Pure functions from rows to a [`Table`]; the CLI loads the rows and prints the table.
 
 use super::cost::commitment_in_year;
-use super::{ObligationKind, PrestatieKosten, TimelinessFact, ToewijzingKosten};
+use super::{Betalers, ObligationKind, PrestatieKosten, TimelinessFact, ToewijzingKosten};
 use crate::contracts::ContractSet;
 use crate::protocol::deadlines::Status;
 use crate::report::{Cell, Table};
@@ -23,6 +23,10 @@ pub enum GroupBy {
     Month,
     /// The contract segment (costs and forecast).
     Segment,
+    /// The paying municipality (costs and forecast): the allocating one, except for care paid
+    /// from a regional budget, which is split over the municipalities by its verdeelsleutel
+    /// (see [`crate::facts::betaler`]).
+    Payer,
 }
 
 impl GroupBy {
@@ -33,6 +37,7 @@ impl GroupBy {
             GroupBy::Product => "product",
             GroupBy::Month => "month",
             GroupBy::Segment => "segment",
+            GroupBy::Payer => "payer",
         }
     }
 }
@@ -80,7 +85,7 @@ pub fn late(facts: &[TimelinessFact], by: GroupBy) -> Table {
     for f in facts {
         let g = match by {
             GroupBy::Provider => f.agb.clone(),
-            GroupBy::Municipality => f.gemeente.clone(),
+            GroupBy::Municipality | GroupBy::Payer => f.gemeente.clone(),
             GroupBy::Product => product(f.categorie.as_deref(), f.productcode.as_deref()),
             GroupBy::Month => f.due_date.format("%Y-%m").to_string(),
             GroupBy::Segment => "-".to_string(),
@@ -139,11 +144,40 @@ fn euros(cents: i64) -> Cell {
     Cell::Decimal(cents, 2)
 }
 
+/// The group of a prestatie; for [`GroupBy::Payer`] the allocating municipality (the payer
+/// rules split it further).
+fn line_group(p: &PrestatieKosten, by: GroupBy) -> String {
+    match by {
+        GroupBy::Provider => p.agb.clone(),
+        GroupBy::Municipality | GroupBy::Payer => p.gemeente.clone(),
+        GroupBy::Product => product(Some(&p.categorie), Some(&p.productcode)),
+        GroupBy::Month => p.period_month.format("%Y-%m").to_string(),
+        GroupBy::Segment => p.segment.clone().unwrap_or_else(|| "-".into()),
+    }
+}
+
+/// The groups `amounts` of one row go to: its own group, or under [`GroupBy::Payer`] every
+/// payer with its share of each amount.
+fn spread<const N: usize>(
+    by: GroupBy,
+    betalers: &Betalers,
+    segment: Option<&str>,
+    group: String,
+    amounts: [i64; N],
+) -> Vec<(String, [i64; N])> {
+    if by == GroupBy::Payer {
+        betalers.verdeel_alle(segment, &group, amounts)
+    } else {
+        vec![(group, amounts)]
+    }
+}
+
 /// Per group, over the prestaties whose ProductPeriode month lies in [from, to]:
 /// `lines` and `rejected_lines`; `declared` (signed: debits − credits), `approved`, `rejected`,
 /// `credited` (approved credits, as a positive amount) and `net` = approved debits − approved
-/// credits (the realisation). Amounts in euros.
-pub fn costs(lines: &[PrestatieKosten], by: GroupBy) -> Table {
+/// credits (the realisation). Amounts in euros. By payer, a line of a regional budget counts
+/// for every municipality that pays a share of it, with that share of its amounts.
+pub fn costs(lines: &[PrestatieKosten], by: GroupBy, betalers: &Betalers) -> Table {
     #[derive(Default)]
     struct Acc {
         lines: i64,
@@ -155,23 +189,33 @@ pub fn costs(lines: &[PrestatieKosten], by: GroupBy) -> Table {
     }
     let mut groups: BTreeMap<String, Acc> = BTreeMap::new();
     for p in lines {
-        let g = match by {
-            GroupBy::Provider => p.agb.clone(),
-            GroupBy::Municipality => p.gemeente.clone(),
-            GroupBy::Product => product(Some(&p.categorie), Some(&p.productcode)),
-            GroupBy::Month => p.period_month.format("%Y-%m").to_string(),
-            GroupBy::Segment => p.segment.clone().unwrap_or_else(|| "-".into()),
+        let credited = if p.debet_credit == "C" {
+            -p.approved_cents
+        } else {
+            0
         };
-        let a = groups.entry(g).or_default();
-        a.lines += 1;
-        if p.status != "goedgekeurd" {
-            a.rejected_lines += 1;
-        }
-        a.declared += p.declared_cents;
-        a.approved += p.approved_cents;
-        a.rejected += p.rejected_cents;
-        if p.debet_credit == "C" {
-            a.credited -= p.approved_cents;
+        let amounts = [
+            p.declared_cents,
+            p.approved_cents,
+            p.rejected_cents,
+            credited,
+        ];
+        for (g, [declared, approved, rejected, credited]) in spread(
+            by,
+            betalers,
+            p.segment.as_deref(),
+            line_group(p, by),
+            amounts,
+        ) {
+            let a = groups.entry(g).or_default();
+            a.lines += 1;
+            if p.status != "goedgekeurd" {
+                a.rejected_lines += 1;
+            }
+            a.declared += declared;
+            a.approved += approved;
+            a.rejected += rejected;
+            a.credited += credited;
         }
     }
     let mut t = Table::new(vec![
@@ -215,17 +259,11 @@ pub fn forecast(
     contracts: &ContractSet,
     year: i32,
     by: GroupBy,
+    betalers: &Betalers,
 ) -> Table {
-    let group_line = |p: &PrestatieKosten| match by {
-        GroupBy::Provider => p.agb.clone(),
-        GroupBy::Municipality => p.gemeente.clone(),
-        GroupBy::Product => product(Some(&p.categorie), Some(&p.productcode)),
-        GroupBy::Month => p.period_month.format("%Y-%m").to_string(),
-        GroupBy::Segment => p.segment.clone().unwrap_or_else(|| "-".into()),
-    };
     let group_alloc = |t: &ToewijzingKosten| match by {
         GroupBy::Provider => t.agb.clone(),
-        GroupBy::Municipality => t.gemeente.clone(),
+        GroupBy::Municipality | GroupBy::Payer => t.gemeente.clone(),
         GroupBy::Product => product(t.categorie.as_deref(), t.productcode.as_deref()),
         GroupBy::Month => "-".to_string(),
         GroupBy::Segment => t.segment.clone().unwrap_or_else(|| "-".into()),
@@ -237,7 +275,10 @@ pub fn forecast(
     let mut realised: BTreeMap<String, i64> = BTreeMap::new();
     let mut per_alloc: BTreeMap<(&str, i64), i64> = BTreeMap::new();
     for p in &in_year {
-        *realised.entry(group_line(p)).or_default() += p.approved_cents;
+        let seg = p.segment.as_deref();
+        for (g, [cents]) in spread(by, betalers, seg, line_group(p, by), [p.approved_cents]) {
+            *realised.entry(g).or_default() += cents;
+        }
         *per_alloc
             .entry((&p.scope, p.toewijzing_nummer))
             .or_default() += p.approved_cents;
@@ -251,7 +292,10 @@ pub fn forecast(
             .get(&(a.scope.as_str(), a.toewijzing_nummer))
             .copied()
             .unwrap_or(0);
-        *remaining.entry(group_alloc(a)).or_default() += (c - done).max(0);
+        let left = (c - done).max(0);
+        for (g, [cents]) in spread(by, betalers, a.segment.as_deref(), group_alloc(a), [left]) {
+            *remaining.entry(g).or_default() += cents;
+        }
     }
     let mut keys: Vec<String> = realised.keys().chain(remaining.keys()).cloned().collect();
     keys.sort();
@@ -407,7 +451,14 @@ mod tests {
              11111111,*,45,45A03,04,9385,2026-01-01,,jeugd,1000000\n",
         )
         .unwrap();
-        let t = forecast(&lines, &allocations, &ceilings, 2026, GroupBy::Provider);
+        let t = forecast(
+            &lines,
+            &allocations,
+            &ceilings,
+            2026,
+            GroupBy::Provider,
+            &Betalers::default(),
+        );
         assert_eq!(
             t.to_csv(),
             "provider,year,realised,remaining,forecast,budget_ceiling,realised_pct,forecast_pct\n\
@@ -415,7 +466,14 @@ mod tests {
              22222222,2026,123.45,0.00,123.45,,,\n"
         );
         // 2027: the budget's second half (1810.00), nothing realised yet
-        let t = forecast(&lines, &allocations, &ceilings, 2027, GroupBy::Municipality);
+        let t = forecast(
+            &lines,
+            &allocations,
+            &ceilings,
+            2027,
+            GroupBy::Municipality,
+            &Betalers::default(),
+        );
         assert_eq!(
             t.to_csv(),
             "municipality,year,realised,remaining,forecast\n0513,2027,0.00,1810.00,1810.00\n"
@@ -436,10 +494,82 @@ mod tests {
             rejected,
         ];
         assert_eq!(
-            costs(&lines, GroupBy::Segment).to_csv(),
+            costs(&lines, GroupBy::Segment, &Betalers::default()).to_csv(),
             "segment,lines,rejected_lines,declared,approved,rejected,credited,net\n\
              jeugd,4,1,1150.00,450.00,700.00,500.00,450.00\n"
         );
+    }
+
+    #[test]
+    fn by_payer_the_regional_budget_is_split_and_the_rest_stays_with_the_allocator() {
+        let betalers = Betalers::from_toml(
+            r#"
+            [[regionaal_budget]]
+            naam = "MZ"
+            centrumgemeente = "0513"
+            segmenten = ["bw"]
+            verdeelsleutel = { "0513" = "60", "0627" = "40" }
+            "#,
+        )
+        .unwrap();
+        let mut bw = line("c1", "11111111", 1, d(2026, 7, 1), 100_001);
+        bw.segment = Some("bw".into());
+        let mut own = line("c2", "22222222", 2, d(2026, 7, 1), 30_000);
+        own.gemeente = "1931".into();
+        let lines = vec![bw, own];
+        // one cent of rounding goes to the larger fraction: 60,000.6 → 60,001
+        assert_eq!(
+            costs(&lines, GroupBy::Payer, &betalers).to_csv(),
+            "payer,lines,rejected_lines,declared,approved,rejected,credited,net\n\
+             0513,1,0,600.01,600.01,0.00,0.00,600.01\n\
+             0627,1,0,400.00,400.00,0.00,0.00,400.00\n\
+             1931,1,0,300.00,300.00,0.00,0.00,300.00\n"
+        );
+        // by allocating municipality nothing moves
+        assert_eq!(
+            costs(&lines, GroupBy::Municipality, &betalers).to_csv(),
+            "municipality,lines,rejected_lines,declared,approved,rejected,credited,net\n\
+             0513,1,0,1000.01,1000.01,0.00,0.00,1000.01\n\
+             1931,1,0,300.00,300.00,0.00,0.00,300.00\n"
+        );
+        // the forecast splits realisation and remaining commitment alike
+        let mut allocation = alloc("c1", "11111111", 1);
+        allocation.segment = Some("bw".into());
+        let t = forecast(
+            &lines[..1],
+            &[allocation],
+            &ContractSet::default(),
+            2026,
+            GroupBy::Payer,
+            &betalers,
+        );
+        let csv = t.to_csv();
+        let mut rows = csv.lines().skip(1);
+        let gouda: Vec<&str> = rows.next().unwrap().split(',').collect();
+        let waddinxveen: Vec<&str> = rows.next().unwrap().split(',').collect();
+        assert_eq!((gouda[0], gouda[2]), ("0513", "600.01"));
+        assert_eq!((waddinxveen[0], waddinxveen[2]), ("0627", "400.00"));
+        let cents = |s: &str| (s.parse::<f64>().unwrap() * 100.0).round() as i64;
+        let whole = forecast(
+            &lines[..1],
+            &[alloc("c1", "11111111", 1)],
+            &ContractSet::default(),
+            2026,
+            GroupBy::Municipality,
+            &betalers,
+        );
+        let whole_remaining = cents(
+            whole
+                .to_csv()
+                .lines()
+                .nth(1)
+                .unwrap()
+                .split(',')
+                .nth(3)
+                .unwrap(),
+        );
+        assert!(whole_remaining > 0);
+        assert_eq!(cents(gouda[3]) + cents(waddinxveen[3]), whole_remaining);
     }
 
     #[test]

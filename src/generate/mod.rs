@@ -194,7 +194,21 @@ struct Gen {
     out: Output,
 }
 
-/// Generates the region into `dir` (`inbox/`, `contracts.csv`, `manifest.csv`,
+/// Writes the region's payer rules (see [`world::betalers`]) for `ijwmo stats --payers`.
+fn write_betalers(path: &Path) -> Result<(), GenerateError> {
+    let rules = toml::to_string(&world::betalers())
+        .map_err(|e| GenerateError::Options(format!("payer rules: {e}")))?;
+    let text = format!(
+        "# Who pays (ijwmo stats costs|forecast --by payer --payers betalers.toml): every\n\
+         # municipality pays what it allocated, except the segments of a regional budget.\n{rules}"
+    );
+    std::fs::write(path, text).map_err(|source| GenerateError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Generates the region into `dir` (`inbox/`, `contracts.csv`, `betalers.toml`, `manifest.csv`,
 /// `summary.json`) and returns the summary.
 pub fn generate(opts: &Options, dir: &Path) -> Result<Summary, GenerateError> {
     if opts.months == 0 {
@@ -231,6 +245,7 @@ pub fn generate(opts: &Options, dir: &Path) -> Result<Summary, GenerateError> {
             path: contracts.clone(),
             source,
         })?;
+    write_betalers(&dir.join("betalers.toml"))?;
     let providers = world.providers.len();
     let mut g = Gen {
         rng,

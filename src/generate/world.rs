@@ -595,6 +595,40 @@ pub fn pick_gemeente<R: Rng>(rng: &mut R) -> usize {
     choose_gemeenten(rng, 1)[0]
 }
 
+/// The payer rules of the region: the centrum segments are paid from one regional budget led by
+/// Gouda, split by a verdeelsleutel in proportion to the inhabitants (in hundredths of a
+/// percent, the rounding remainder to the largest municipality). Plausible, not official.
+pub fn betalers() -> crate::facts::Betalers {
+    use rust_decimal::Decimal;
+    let total: u64 = GEMEENTEN.iter().map(|g| u64::from(g.inhabitants)).sum();
+    let mut basis_points: Vec<(String, i64)> = GEMEENTEN
+        .iter()
+        .map(|g| {
+            let bp = u64::from(g.inhabitants) * 10_000 / total;
+            (g.code.to_string(), i64::try_from(bp).unwrap_or(0))
+        })
+        .collect();
+    let rest = 10_000 - basis_points.iter().map(|b| b.1).sum::<i64>();
+    if let Some(largest) = basis_points.iter_mut().max_by_key(|b| b.1) {
+        largest.1 += rest;
+    }
+    crate::facts::Betalers {
+        budgetten: vec![crate::facts::betaler::RegionaalBudget {
+            naam: "Maatschappelijke zorg (beschermd wonen en opvang)".into(),
+            centrumgemeente: GEMEENTEN[CENTRUM].code.into(),
+            segmenten: SEGMENTS
+                .iter()
+                .filter(|s| s.centrum)
+                .map(|s| s.key.to_string())
+                .collect(),
+            verdeelsleutel: basis_points
+                .into_iter()
+                .map(|(code, bp)| (code, Decimal::new(bp, 2)))
+                .collect(),
+        }],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
