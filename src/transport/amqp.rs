@@ -14,7 +14,8 @@
 //!                                       ijwmo.dlx (fanout) ──► ijwmo.dead (queue)
 //! ```
 //!
-//! Per delivery: the pipeline runs; only after it returned `Ok` is the delivery settled.
+//! Per delivery: the pipeline runs; only after it returned `Ok` (committed) is the delivery
+//! settled.
 //! - stored → ack; the outbox publisher is woken.
 //! - duplicate → the answers given then are published again (best effort), ack.
 //! - unprocessable → published to the dead-letter exchange with the reason in headers
@@ -27,7 +28,10 @@
 //!   not count towards a quorum queue's delivery limit, so an outage does not dead-letter
 //!   valid input.
 //!
-//! Up to `prefetch` deliveries are processed concurrently, each acked on its own.
+//! Batches: the deliveries already waiting when a batch starts (up to `batch_size`) are judged
+//! together in one database transaction ([`Pipeline::handle_batch`]), and each is settled as
+//! above once that transaction committed; up to prefetch ÷ batch size batches run at once. An
+//! idle service judges a delivery alone, at once.
 //!
 //! Publishing (outbox rows, dead letters, answers sent again) uses its own channel in confirm
 //! mode, always `mandatory`. A publish counts as delivered only when the broker acked it AND
