@@ -108,8 +108,14 @@ pub struct AmqpConfig {
     pub dead_letter_exchange: String,
     pub dead_letter_queue: String,
     pub queue_type: QueueType,
-    /// Unacknowledged deliveries per consumer (basic.qos) = messages processed concurrently.
+    /// Unacknowledged deliveries per consumer (basic.qos): the messages in the service at
+    /// once, waiting or being judged.
     pub prefetch: u16,
+    /// Most deliveries judged together in one database transaction (one commit for all).
+    /// Deliveries that are already waiting when a batch starts join it; an idle service judges
+    /// each message alone at once. Up to prefetch ÷ batch size batches (at least one) are
+    /// judged at the same time.
+    pub batch_size: u16,
     /// How long a publish may wait for the broker's confirm before the channel is given up.
     #[serde(with = "duration_text")]
     pub publish_timeout: Duration,
@@ -179,6 +185,16 @@ impl Default for SpoolConfig {
     }
 }
 
+impl AmqpConfig {
+    /// Batches judged at the same time: enough to hold the prefetch, each connection busy
+    /// with one (see [`AmqpConfig::batch_size`]).
+    pub fn batches_in_flight(&self) -> usize {
+        usize::from(self.prefetch)
+            .div_ceil(usize::from(self.batch_size.max(1)))
+            .max(1)
+    }
+}
+
 impl Default for AmqpConfig {
     fn default() -> Self {
         AmqpConfig {
@@ -190,7 +206,8 @@ impl Default for AmqpConfig {
             dead_letter_exchange: "ijwmo.dlx".into(),
             dead_letter_queue: "ijwmo.dead".into(),
             queue_type: QueueType::Quorum,
-            prefetch: 16,
+            prefetch: 64,
+            batch_size: 8,
             publish_timeout: Duration::from_secs(30),
             reconnect_max: Duration::from_secs(30),
         }
@@ -337,7 +354,7 @@ pub struct Overrides {
     /// Type of the queues declared [default: quorum]
     #[arg(long, value_enum, env = "IJWMO_AMQP_QUEUE_TYPE", help_heading = "AMQP")]
     pub amqp_queue_type: Option<QueueType>,
-    /// Unacknowledged deliveries (basic.qos) = messages processed at once [default: 16]
+    /// Unacknowledged deliveries (basic.qos) = messages in the service at once [default: 64]
     #[arg(
         long,
         value_name = "N",
@@ -345,6 +362,14 @@ pub struct Overrides {
         help_heading = "AMQP"
     )]
     pub amqp_prefetch: Option<u16>,
+    /// Most deliveries judged in one transaction [default: 8]
+    #[arg(
+        long,
+        value_name = "N",
+        env = "IJWMO_AMQP_BATCH_SIZE",
+        help_heading = "AMQP"
+    )]
+    pub amqp_batch_size: Option<u16>,
     /// Longest wait for a publisher confirm [default: 30s]
     #[arg(long, value_name = "DURATION", env = "IJWMO_AMQP_PUBLISH_TIMEOUT", value_parser = parse_duration, help_heading = "AMQP")]
     pub amqp_publish_timeout: Option<Duration>,
@@ -486,6 +511,7 @@ impl Config {
         set(&mut self.amqp.dead_letter_queue, &o.amqp_dead_letter_queue);
         set(&mut self.amqp.queue_type, &o.amqp_queue_type);
         set(&mut self.amqp.prefetch, &o.amqp_prefetch);
+        set(&mut self.amqp.batch_size, &o.amqp_batch_size);
         set(&mut self.amqp.publish_timeout, &o.amqp_publish_timeout);
         set(&mut self.amqp.reconnect_max, &o.amqp_reconnect_max);
         set(&mut self.outbox.batch_size, &o.outbox_batch_size);
@@ -518,6 +544,9 @@ impl Config {
         }
         if self.amqp.prefetch == 0 {
             return bad("amqp.prefetch must be at least 1".into());
+        }
+        if self.amqp.batch_size == 0 {
+            return bad("amqp.batch_size must be at least 1".into());
         }
         if self.outbox.batch_size == 0 {
             return bad("outbox.batch_size must be at least 1".into());

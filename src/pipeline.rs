@@ -5,13 +5,17 @@
 use crate::facts::FactsEngine;
 use crate::finding::Finding;
 use crate::message::model;
+use crate::message::tree::Element;
 use crate::protocol::deadlines::local_date;
 use crate::rules::cross::{self, DecideInput};
-use crate::state::{Outgoing, Verdict};
-use crate::store::{Received, Store, StoreError, Stored};
+use crate::state::{Context, Outcome, Outgoing, Verdict};
+use crate::store::{Batched, Decide, Received, Store, StoreError, Stored};
 use crate::validate::Validator;
 use chrono::{DateTime, NaiveDate, Utc};
+use futures_util::FutureExt;
 use sha2::{Digest, Sha256};
+use std::any::Any;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use thiserror::Error;
 
@@ -103,25 +107,75 @@ impl Pipeline {
     /// Processes one message completely. `Ok` means the outcome is durable (or the input was
     /// unprocessable and must be kept aside): the transport may acknowledge.
     pub async fn handle(&self, incoming: &Incoming) -> Result<Handled, PipelineError> {
-        let report = self.validator.validate(&incoming.bytes);
-        match (report.kind, report.tree.as_ref()) {
-            (Some(kind), Some(tree)) => self.judge(incoming, kind, tree, !report.valid()).await,
-            _ => Ok(unprocessable(report.findings)),
+        match cpu_bound(|| self.prepare(incoming)) {
+            Ok(ready) => self.store_one(&ready).await,
+            Err(handled) => Ok(handled),
         }
     }
 
-    async fn judge(
-        &self,
-        incoming: &Incoming,
-        kind: crate::message::kind::MessageKind,
-        tree: &crate::message::tree::Element,
-        level2_failed: bool,
-    ) -> Result<Handled, PipelineError> {
+    /// Processes several messages as [`Pipeline::handle`] would, one result per message in the
+    /// same order, storing all that can be judged in ONE transaction (one commit instead of one
+    /// per message), judged in the given order. If that transaction fails, each message is
+    /// stored on its own, so a bad message only fails itself. A panic (a bug) makes only the
+    /// message that caused it unprocessable, as [`internal_error`] describes.
+    pub async fn handle_batch(&self, batch: &[&Incoming]) -> Vec<Result<Handled, PipelineError>> {
+        let mut results: Vec<Option<Result<Handled, PipelineError>>> =
+            batch.iter().map(|_| None).collect();
+        let mut ready = Vec::with_capacity(batch.len());
+        cpu_bound(|| {
+            for (i, incoming) in batch.iter().enumerate() {
+                let prepared =
+                    std::panic::catch_unwind(AssertUnwindSafe(|| self.prepare(incoming)));
+                match prepared {
+                    Ok(Ok(r)) => ready.push((i, r)),
+                    Ok(Err(handled)) => results[i] = Some(Ok(handled)),
+                    Err(panic) => results[i] = Some(Ok(internal_error(&incoming.origin, panic))),
+                }
+            }
+        });
+        let together = match ready.len() {
+            0 | 1 => None,
+            _ => self.store_together(&ready).await,
+        };
+        // what the batch left out, or all of them if it failed, each on its own, in order
+        let stored = together
+            .filter(|s| s.len() == ready.len())
+            .unwrap_or_else(|| ready.iter().map(|_| None).collect());
+        for ((i, r), s) in ready.iter().zip(stored) {
+            results[*i] = Some(match s {
+                Some(handled) => Ok(handled),
+                None => match AssertUnwindSafe(self.store_one(r)).catch_unwind().await {
+                    Ok(result) => result,
+                    Err(panic) => Ok(internal_error(&r.incoming.origin, panic)),
+                },
+            });
+        }
+        results
+            .into_iter()
+            .map(|r| r.expect("every message has a result"))
+            .collect()
+    }
+
+    /// The date a message is judged as of (see [`Settings::today`]).
+    fn today(&self, incoming: &Incoming) -> NaiveDate {
+        self.settings
+            .today
+            .unwrap_or_else(|| local_date(incoming.received_at))
+    }
+
+    /// Validates and reads a message: `Err` is the outcome of one that cannot be judged.
+    fn prepare<'a>(&self, incoming: &'a Incoming) -> Result<Ready<'a>, Handled> {
+        let report = self.validator.validate(&incoming.bytes);
+        let level2_failed = !report.valid();
+        let (Some(kind), Some(tree)) = (report.kind, report.tree) else {
+            return Err(unprocessable(report.findings));
+        };
         let text = std::str::from_utf8(&incoming.bytes).unwrap_or_default();
-        let msg = match model::parse(kind, text) {
+        // the validator's model, read from its own parse; read the text only without one
+        let msg = match report.message.map_or_else(|| model::parse(kind, text), Ok) {
             Ok(m) => m,
             Err(e) => {
-                return Ok(Handled::Unprocessable {
+                return Err(Handled::Unprocessable {
                     reason: format!("{kind} passed the schema checks but could not be read: {e}"),
                     findings: Vec::new(),
                 })
@@ -144,45 +198,137 @@ impl Pipeline {
             raw: incoming.bytes.clone(),
             keys,
         };
-        let today = self
-            .settings
-            .today
-            .unwrap_or_else(|| local_date(incoming.received_at));
-        let input = DecideInput {
-            msg: &msg,
-            tree,
-            received_at: incoming.received_at,
-            today,
-            answer_id: &answer_id,
-            level2_failed,
+        Ok(Ready {
+            incoming,
             text,
+            msg,
+            tree,
+            level2_failed,
+            received,
+            answer_id,
+        })
+    }
+
+    /// The rules' decision for a prepared message, given its stored context.
+    fn decide<'r>(
+        &'r self,
+        ready: &'r Ready<'_>,
+    ) -> impl Fn(&Context) -> Outcome + Send + Sync + 'r {
+        let input = DecideInput {
+            msg: &ready.msg,
+            tree: &ready.tree,
+            received_at: ready.incoming.received_at,
+            today: self.today(ready.incoming),
+            answer_id: &ready.answer_id,
+            level2_failed: ready.level2_failed,
+            text: ready.text,
         };
-        let facts = self.facts.clone();
-        let decide = move |ctx: &crate::state::Context| {
+        move |ctx: &Context| {
             let mut outcome = cross::decide(&input, ctx);
-            if let Some(f) = &facts {
+            if let Some(f) = &self.facts {
                 outcome.facts = f.derive(&input, ctx, &outcome);
             }
             outcome
-        };
-        Ok(match self.store.store(&received, &decide).await? {
-            Stored::New {
-                message_id,
-                outcome,
-            } => Handled::Stored {
-                message_id,
-                verdict: outcome.verdict,
-                retour_codes: outcome.retour_codes,
-                outgoing: outcome.outgoing.len(),
-            },
-            Stored::Duplicate {
-                message_id,
-                answers,
-            } => Handled::Duplicate {
-                message_id,
-                answers,
-            },
-        })
+        }
+    }
+
+    /// Judges and stores one prepared message in its own transaction.
+    async fn store_one(&self, ready: &Ready<'_>) -> Result<Handled, PipelineError> {
+        let decide = self.decide(ready);
+        Ok(handled(self.store.store(&ready.received, &decide).await?))
+    }
+
+    /// Judges and stores prepared messages in one transaction, one entry per message (`None`:
+    /// left out, see [`Store::store_batch`]); `None` when that failed (or the store has no
+    /// batches) and nothing was stored.
+    async fn store_together(&self, ready: &[(usize, Ready<'_>)]) -> Option<Vec<Option<Handled>>> {
+        let decides: Vec<_> = ready.iter().map(|(_, r)| self.decide(r)).collect();
+        let batch: Vec<Batched<'_>> = ready
+            .iter()
+            .zip(&decides)
+            .map(|((_, r), d)| (&r.received, d as &Decide<'_>))
+            .collect();
+        match AssertUnwindSafe(self.store.store_batch(&batch))
+            .catch_unwind()
+            .await
+        {
+            Ok(Ok(stored)) => Some(stored.into_iter().map(|s| s.map(handled)).collect()),
+            Ok(Err(StoreError::Unsupported(_))) => None,
+            Ok(Err(e)) => {
+                tracing::warn!(messages = ready.len(), error = %e, "storing a batch failed; storing its messages one by one");
+                None
+            }
+            Err(_) => {
+                tracing::warn!(
+                    messages = ready.len(),
+                    "a batch hit an internal error; storing its messages one by one"
+                );
+                None
+            }
+        }
+    }
+}
+
+/// A message that passed the schema checks and was read, ready to be judged.
+struct Ready<'a> {
+    incoming: &'a Incoming,
+    text: &'a str,
+    msg: model::Message,
+    tree: Element,
+    level2_failed: bool,
+    received: Received,
+    answer_id: String,
+}
+
+/// Runs CPU-bound work (validation: about a millisecond per message) without holding up the
+/// runtime's other tasks: on a multi-threaded runtime the worker thread hands its queue to
+/// another thread meanwhile, so database round trips and acks of other batches go on.
+fn cpu_bound<T>(work: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(work)
+        }
+        _ => work(),
+    }
+}
+
+fn handled(stored: Stored) -> Handled {
+    match stored {
+        Stored::New {
+            message_id,
+            outcome,
+        } => Handled::Stored {
+            message_id,
+            verdict: outcome.verdict,
+            retour_codes: outcome.retour_codes,
+            outgoing: outcome.outgoing.len(),
+        },
+        Stored::Duplicate {
+            message_id,
+            answers,
+        } => Handled::Duplicate {
+            message_id,
+            answers,
+        },
+    }
+}
+
+/// A panic while processing a message (a bug) makes it unprocessable (rule `internal.panic`)
+/// instead of taking the transport down, so a message that crashes the service is kept aside
+/// rather than retried forever.
+pub fn internal_error(origin: &str, panic: Box<dyn Any + Send>) -> Handled {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown".into());
+    tracing::error!(origin, "internal error while processing a message");
+    let message = format!("processing failed with an internal error: {what}");
+    let mut f = Finding::schema("internal.panic", "/", message.clone());
+    (f.line, f.column) = (1, 1);
+    Handled::Unprocessable {
+        reason: format!("internal.panic at 1:1 /: {message}"),
+        findings: vec![f],
     }
 }
 

@@ -21,6 +21,9 @@ pub struct Report {
     /// The element tree, present when the document passed layer 1 (it may still break rules)
     /// and the validator keeps trees (the default).
     pub tree: Option<Element>,
+    /// The typed model layer 2 read, present when the document passed layer 1: the pipeline
+    /// judges it rather than reading the text a second time.
+    pub message: Option<model::Message>,
 }
 
 impl Report {
@@ -92,7 +95,8 @@ impl<'a> Validator<'a> {
         let def = checked.kind.and_then(|k| self.schemas.get(k));
         if placed.is_empty() && doc.is_complete() {
             if let Some(def) = def {
-                let rule_findings = layer2(def.kind, text, &doc);
+                let (rule_findings, message) = layer2(def.kind, text, &doc);
+                report.message = message;
                 if !rule_findings.is_empty() {
                     let index = path_index(def, &doc);
                     for f in rule_findings {
@@ -122,20 +126,23 @@ impl<'a> Validator<'a> {
 /// from the document layer 1 recorded; only a text with U+0085 or U+2028 is read again, because
 /// the XML reader behind [`model::parse`] takes those for line ends (XML 1.1) and the model
 /// must stay the same whichever way it is read.
-fn layer2(kind: MessageKind, text: &str, doc: &Doc) -> Vec<Finding> {
+fn layer2(kind: MessageKind, text: &str, doc: &Doc) -> (Vec<Finding>, Option<model::Message>) {
     let read = if text.contains("\u{85}") || text.contains("\u{2028}") {
         model::parse(kind, text)
     } else {
         model::from_doc(kind, doc)
     };
     match read {
-        Ok(msg) => crate::rules::check(&msg),
+        Ok(msg) => (crate::rules::check(&msg), Some(msg)),
         // cannot happen after layer 1 passed; if it does, say so rather than accept the message
-        Err(e) => vec![Finding::rule(
-            "model",
-            "/Bericht",
-            format!("the message passed the schema checks but could not be read: {e}"),
-        )],
+        Err(e) => (
+            vec![Finding::rule(
+                "model",
+                "/Bericht",
+                format!("the message passed the schema checks but could not be read: {e}"),
+            )],
+            None,
+        ),
     }
 }
 

@@ -35,6 +35,9 @@ on_both!(
     concurrent_same_client,
     panic_rolls_back,
     error_rolls_back,
+    batch_judges_in_order,
+    batch_panic_rolls_back_all,
+    batch_leaves_out_busy_state,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -996,6 +999,124 @@ mod scenarios {
         assert!(matches!(stored, Stored::New { .. }));
         let c = store.counts().await.expect("counts");
         assert_eq!((c.messages, c.toewijzingen, c.outbox), (1, 1, 1));
+    }
+
+    /// A batch judges its messages one after the other: the second message of a client sees
+    /// what the first wrote, and a copy of the first is a duplicate.
+    pub async fn batch_judges_in_order(db: Db) {
+        let store = db.open().await;
+        let x = test_bsn(1);
+        let mut first = received("JW301", GEMEENTE, "M1", "m1", 3);
+        first.keys.bsns = vec![x.clone()];
+        let mut second = received("JW301", GEMEENTE, "M2", "m2", 3);
+        second.keys.bsns = vec![x.clone()];
+        let copy = first.clone();
+        let add = |ctx: &Context| {
+            let seen = ctx.client(&x).map_or(0, |c| c.toewijzingen.len());
+            outcome(
+                Verdict::Accepted,
+                vec![Change::AddToewijzing(toewijzing(
+                    &x,
+                    AGB,
+                    2000 + seen as i64,
+                ))],
+                vec![forward("JW301", &format!("F{seen}"))],
+            )
+        };
+        let stored = store
+            .store_batch(&[(&first, &add), (&second, &add), (&copy, &add)])
+            .await
+            .expect("batch stored");
+        let [Some(Stored::New {
+            message_id: a,
+            outcome: oa,
+        }), Some(Stored::New { outcome: ob, .. }), Some(Stored::Duplicate {
+            message_id: dup,
+            answers,
+        })] = stored.as_slice()
+        else {
+            panic!("expected new, new, duplicate: {stored:?}");
+        };
+        let nummer = |o: &Outcome| match &o.changes[0] {
+            Change::AddToewijzing(t) => t.nummer,
+            other => panic!("unexpected change {other:?}"),
+        };
+        assert_eq!(
+            (nummer(oa), nummer(ob)),
+            (2000, 2001),
+            "the second saw the first"
+        );
+        assert_eq!(dup, a);
+        assert_eq!(answers, &vec![forward("JW301", "F0")]);
+        let c = store.counts().await.expect("counts");
+        assert_eq!((c.messages, c.toewijzingen, c.outbox), (2, 2, 2));
+    }
+
+    /// A panic in any message's rules stores none of the batch.
+    pub async fn batch_panic_rolls_back_all(db: Db) {
+        let store = db.open().await;
+        let first = received("JW301", GEMEENTE, "M1", "m1", 3);
+        let second = received("JW301", GEMEENTE, "M2", "m2", 3);
+        let task = {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let fine = |_: &Context| outcome(Verdict::Accepted, Vec::new(), Vec::new());
+                let broken = |_: &Context| -> Outcome { panic!("a rule fell over") };
+                let _ = store
+                    .store_batch(&[(&first, &fine), (&second, &broken)])
+                    .await;
+            })
+        };
+        assert!(task
+            .await
+            .expect_err("the panic reaches the caller")
+            .is_panic());
+        assert_eq!(store.counts().await.expect("counts"), Counts::default());
+    }
+
+    /// While another transaction holds a client's state, a PostgreSQL batch does not wait: it
+    /// leaves out that client's messages (all of them, so they stay in order) and stores the
+    /// rest. SQLite's single writer waits for the write lock instead and stores them all.
+    pub async fn batch_leaves_out_busy_state(db: Db) {
+        let (x, y) = (test_bsn(1), test_bsn(2));
+        let mut busy = received("JW301", GEMEENTE, "M0", "m0", 3);
+        busy.keys.bsns = vec![x.clone()];
+        // another instance, on its own thread: its rules take a while, holding x's locks
+        let holder = {
+            let db = db.clone();
+            std::thread::spawn(move || {
+                let rt = tokio::runtime::Runtime::new().expect("runtime");
+                rt.block_on(async {
+                    let store = db.open().await;
+                    let slow = |_: &Context| {
+                        std::thread::sleep(Duration::from_millis(1500));
+                        outcome(Verdict::Accepted, Vec::new(), Vec::new())
+                    };
+                    store.store(&busy, &slow).await.expect("stored");
+                })
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(750)).await;
+        let store = db.open().await;
+        let batch: Vec<Received> = [("M1", &x), ("M2", &y), ("M3", &x)]
+            .into_iter()
+            .map(|(id, bsn)| {
+                let mut r = received("JW301", GEMEENTE, id, &id.to_lowercase(), 3);
+                r.keys.bsns = vec![bsn.clone()];
+                r
+            })
+            .collect();
+        let fine = |_: &Context| outcome(Verdict::Accepted, Vec::new(), Vec::new());
+        let stored = store
+            .store_batch(&[(&batch[0], &fine), (&batch[1], &fine), (&batch[2], &fine)])
+            .await
+            .expect("batch stored");
+        let done: Vec<bool> = stored.iter().map(Option::is_some).collect();
+        match db {
+            Db::Postgres(_) => assert_eq!(done, [false, true, false]),
+            Db::Sqlite(_) => assert_eq!(done, [true, true, true]),
+        }
+        holder.join().expect("holder");
     }
 
     pub async fn error_rolls_back(db: Db) {

@@ -6,7 +6,7 @@
 mod support;
 
 use ijwmo::config::Config;
-use ijwmo::pipeline::Pipeline;
+use ijwmo::pipeline::{Pipeline, Settings};
 use ijwmo::store::Store;
 use ijwmo::transport::amqp::{self, Publisher};
 use ijwmo::transport::outbox::OutboxPublisher;
@@ -503,7 +503,7 @@ async fn unroutable_or_refused_publishes_leave_their_rows_unsent() {
         v
     };
     let store = Arc::new(Instrumented::new(test_store().await).with_outgoing(both));
-    let pipeline = Pipeline::new(store.clone(), ijwmo::pipeline::Settings { today: None });
+    let pipeline = Pipeline::new(store.clone(), Settings { today: None });
     let incoming = ijwmo::pipeline::Incoming {
         bytes: fixture("JW305.xml"),
         received_at: chrono::Utc::now(),
@@ -547,11 +547,14 @@ async fn unroutable_or_refused_publishes_leave_their_rows_unsent() {
     let _ = conn.close(200, "done".into()).await;
 }
 
+/// Batches run concurrently, up to prefetch ÷ batch size; within a batch a store without
+/// batches (this test double) stores the messages one by one.
 #[tokio::test]
-async fn deliveries_are_processed_concurrently_up_to_the_prefetch() {
+async fn batches_are_judged_concurrently_up_to_prefetch_over_batch_size() {
     let Some(mut b) = Broker::new("concurrent").await else {
         return;
     };
+    b.cfg.amqp.batch_size = 2;
     let out = b.answers_queue().await;
     let (pipeline, store) = echo_pipeline().await;
     store.set_delay(Some(Duration::from_millis(500)));
@@ -562,18 +565,63 @@ async fn deliveries_are_processed_concurrently_up_to_the_prefetch() {
         b.publish_input(&bytes, input_properties(&id, 1_783_000_000))
             .await;
     }
-    for n in 0..8 {
-        b.wait_message(&out, &format!("ECHO-JHG305-1000{n}"), 30)
-            .await;
-    }
+    // concurrent batches commit in any order: collect the answers as they come
+    let mut missing: std::collections::BTreeSet<String> =
+        (0..8).map(|n| format!("ECHO-JHG305-1000{n}")).collect();
+    within(30, "every echo", async {
+        while !missing.is_empty() {
+            match b.get(&out).await {
+                Some(d) => {
+                    if let Some(id) = d.properties.message_id() {
+                        missing.remove(id.as_str());
+                    }
+                }
+                None => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    })
+    .await;
     assert_eq!(
         store.max_in_flight(),
-        usize::from(b.cfg.amqp.prefetch),
-        "as many at once as the prefetch allows, no more"
+        b.cfg.amqp.batches_in_flight(),
+        "as many batches at once as prefetch and batch size allow, no more"
     );
+    assert_eq!(b.cfg.amqp.batches_in_flight(), 2);
     stop(cancel, task).await;
     assert_eq!(b.count(&b.cfg.amqp.input_queue).await, 0);
     assert_eq!(store.counts().await.unwrap().messages, 8);
+}
+
+/// The real store batches: deliveries that wait together are stored together, in one
+/// transaction, and each is acked.
+#[tokio::test]
+async fn waiting_deliveries_are_stored_in_one_batch_and_all_acked() {
+    let Some(mut b) = Broker::new("batched").await else {
+        return;
+    };
+    b.cfg.amqp.prefetch = 8;
+    b.cfg.amqp.batch_size = 8;
+    let store = test_store().await;
+    let pipeline = Arc::new(Pipeline::new(store.clone(), Settings { today: None }));
+    // published before the service starts: all eight wait, so they form one batch
+    for n in 0..8 {
+        let id = format!("JHG305-2000{n}");
+        let bytes = fixture_with_id("JW305.xml", "JHG305-00231", &id);
+        b.publish_input(&bytes, input_properties(&id, 1_783_000_000))
+            .await;
+    }
+    let (cancel, task) = b.start(pipeline);
+    eventually(30, "all stored", || {
+        let store = store.clone();
+        async move { (store.counts().await.ok()?.messages == 8).then_some(()) }
+    })
+    .await;
+    stop(cancel, task).await;
+    assert_eq!(
+        b.count(&b.cfg.amqp.input_queue).await,
+        0,
+        "every delivery acked"
+    );
 }
 
 #[tokio::test]

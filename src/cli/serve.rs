@@ -62,10 +62,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         "starting"
     );
     create_sqlite_folder(&config.store.url)?;
-    // every message in flight holds a connection for its transaction; the outbox publisher
+    // every batch in flight holds a connection for its transaction; the outbox publisher
     // and the answers sent again for duplicates need theirs besides
     let in_flight = match config.transport {
-        TransportKind::Amqp => u32::from(config.amqp.prefetch),
+        TransportKind::Amqp => config.amqp.batches_in_flight() as u32,
         TransportKind::Spool => 1,
     };
     let options = ijwmo::store::StoreOptions {

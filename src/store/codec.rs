@@ -572,12 +572,41 @@ pub(crate) fn stamp(outcome: &mut Outcome, message_id: i64, received_at: DateTim
     }
 }
 
+/// Why judging a message stopped before its transaction could commit.
+pub(crate) enum Halt {
+    Store(StoreError),
+    /// The rules panicked: the caller rolls back, then re-raises the panic.
+    Panic(Box<dyn std::any::Any + Send>),
+}
+
+impl From<StoreError> for Halt {
+    fn from(e: StoreError) -> Halt {
+        Halt::Store(e)
+    }
+}
+
+impl From<sqlx::Error> for Halt {
+    fn from(e: sqlx::Error) -> Halt {
+        Halt::Store(e.into())
+    }
+}
+
+impl Halt {
+    /// The error to return once the transaction is rolled back; re-raises a panic.
+    pub(crate) fn resume(self) -> StoreError {
+        match self {
+            Halt::Store(e) => e,
+            Halt::Panic(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+}
+
 /// Runs the rules, catching a panic so the caller can roll back before it is re-raised.
 pub(crate) fn run_decide(
     decide: &crate::store::Decide<'_>,
     ctx: &Context,
-) -> Result<Outcome, Box<dyn std::any::Any + Send>> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decide(ctx)))
+) -> Result<Outcome, Halt> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decide(ctx))).map_err(Halt::Panic)
 }
 
 #[cfg(test)]

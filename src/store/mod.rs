@@ -158,6 +158,9 @@ pub struct Counts {
 /// The rules' decision for one message given its stored context. Pure: no I/O.
 pub type Decide<'a> = dyn Fn(&Context) -> Outcome + Send + Sync + 'a;
 
+/// One message of a batch with the decision for it (see [`Store::store_batch`]).
+pub type Batched<'a> = (&'a Received, &'a Decide<'a>);
+
 /// Re-derives fact scopes from a loaded context (the sweep). Pure: no I/O.
 pub type DeriveFacts<'a> = dyn Fn(&Context) -> Vec<FactSet> + Send + Sync + 'a;
 
@@ -179,6 +182,20 @@ pub trait Store: Send + Sync {
     /// `received.keys`, call `decide`, and write the message log entry, the state changes and
     /// the outgoing messages. Nothing is visible before the commit.
     async fn store(&self, received: &Received, decide: &Decide<'_>) -> Result<Stored, StoreError>;
+
+    /// Stores several messages in ONE transaction (one commit instead of one per message),
+    /// each judged as [`Store::store`] would, one after the other in the given order, so a
+    /// message sees what the ones before it in the batch wrote (two messages of one client are
+    /// judged in order). All or nothing: `Ok` holds one entry per message, and every `Some` is
+    /// committed; `None` is a message the batch left out (its state was busy in another
+    /// transaction, or it shares state with one left out), which the caller stores on its own
+    /// afterwards, in order. `Err`, or a panic in a `decide`, means none of them was stored,
+    /// and the caller stores them one by one so that one bad message cannot hold back the
+    /// others. The default, for stores without batches, returns [`StoreError::Unsupported`].
+    async fn store_batch(&self, batch: &[Batched<'_>]) -> Result<Vec<Option<Stored>>, StoreError> {
+        let _ = batch;
+        Err(StoreError::Unsupported("batches"))
+    }
 
     /// Claims up to `limit` unsent outbox rows for publishing. Claims older than a minute are
     /// handed out again (their publisher died), so every row is published at least once.

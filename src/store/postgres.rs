@@ -5,9 +5,9 @@
 //! runs at READ COMMITTED, so every read after the locks sees what the previous holder
 //! committed; a stricter level would take its snapshot at the lock statement and miss it.
 
-use super::codec::{self, Fields, Keys, Loaded};
+use super::codec::{self, Fields, Halt, Keys, Loaded};
 use super::{
-    Counts, Decide, OutboxRow, Received, Store, StoreError, Stored, DEFAULT_CLAIM_TIMEOUT,
+    Batched, Counts, Decide, OutboxRow, Received, Store, StoreError, Stored, DEFAULT_CLAIM_TIMEOUT,
 };
 use crate::state::{Change, Context, Outgoing, Owner, Prestatie};
 use async_trait::async_trait;
@@ -17,6 +17,7 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::{Decode, PgConnection, Postgres, Row, Type};
 use std::borrow::Cow;
+use std::collections::{BTreeSet, HashSet};
 use std::fmt;
 use std::time::Duration;
 
@@ -193,167 +194,202 @@ async fn answers_of(conn: &mut PgConnection, message_id: i64) -> Result<Vec<Outg
     all(rows, codec::outgoing)
 }
 
-/// Loads the stored state `keys` name (see [`crate::state::ContextKeys`]).
-async fn load(conn: &mut PgConnection, keys: &Keys) -> Result<Loaded, StoreError> {
-    let s = keys.standard();
-    let mut loaded = Loaded::default();
-    if !keys.bsns.is_empty() {
-        // One client's state at one provider in one gemeente and domain.
-        let client = |table: &str, order: &str| {
-            format!(
-                "SELECT * FROM {table} WHERE standard = $1 AND gemeente = $2 AND agb = $3 \
-                 AND bsn = ANY($4) ORDER BY {order}"
-            )
-        };
-        let q = client("toewijzingen", "toewijzingsmoment, id");
-        let rows = sqlx::query(&q)
-            .bind(s)
-            .bind(&keys.gemeente)
-            .bind(&keys.agb)
-            .bind(&keys.bsns)
-            .fetch_all(&mut *conn)
-            .await?;
-        loaded.toewijzingen = all(rows, codec::toewijzing)?;
-        let q = client("leveringen", "id");
-        let rows = sqlx::query(&q)
-            .bind(s)
-            .bind(&keys.gemeente)
-            .bind(&keys.agb)
-            .bind(&keys.bsns)
-            .fetch_all(&mut *conn)
-            .await?;
-        loaded.leveringen = all(rows, codec::levering)?;
-        let q = client("verzoeken", "id");
-        let rows = sqlx::query(&q)
-            .bind(s)
-            .bind(&keys.gemeente)
-            .bind(&keys.agb)
-            .bind(&keys.bsns)
-            .fetch_all(&mut *conn)
-            .await?;
-        loaded.verzoeken = all(rows, codec::verzoek)?;
-        let q = client("prestaties", "id");
-        let rows = sqlx::query(&q)
-            .bind(s)
-            .bind(&keys.gemeente)
-            .bind(&keys.agb)
-            .bind(&keys.bsns)
-            .fetch_all(&mut *conn)
-            .await?;
-        loaded.prestaties = all(rows, codec::prestatie)?;
-    }
-    if !keys.toewijzing_nummers.is_empty() {
-        // Any client, any provider: the number is unique per gemeente and domain.
-        let rows = sqlx::query(
-            "SELECT nummer, bsn, agb FROM toewijzingen \
-             WHERE standard = $1 AND gemeente = $2 AND nummer = ANY($3) \
-             ORDER BY toewijzingsmoment, id",
-        )
-        .bind(s)
+/// Earlier messages with the same sender, kind and identification: (id, content hash).
+type Earlier = Vec<(i64, String)>;
+
+/// Every part of a context in ONE statement (a round trip per part made loading the dearest
+/// step of storing a message): each part is a JSON array of rows, parts whose keys are empty
+/// find nothing at once. Also the earlier messages with the message's sender, kind and
+/// identification ($1–$3; NULL for none), so redeliveries are found in the same round trip.
+const LOAD: &str = "SELECT \
+    (SELECT json_agg(m ORDER BY m.id) FROM (SELECT id, content_hash FROM messages \
+        WHERE sender = $1 AND kind = $2 AND identificatie = $3) m) AS earlier, \
+    (SELECT json_agg(t ORDER BY t.toewijzingsmoment, t.id) FROM toewijzingen t \
+        WHERE standard = $4 AND gemeente = $5 AND agb = $6 AND bsn = ANY($7)) AS toewijzingen, \
+    (SELECT json_agg(l ORDER BY l.id) FROM leveringen l \
+        WHERE standard = $4 AND gemeente = $5 AND agb = $6 AND bsn = ANY($7)) AS leveringen, \
+    (SELECT json_agg(v ORDER BY v.id) FROM verzoeken v \
+        WHERE standard = $4 AND gemeente = $5 AND agb = $6 AND bsn = ANY($7)) AS verzoeken, \
+    (SELECT json_agg(p ORDER BY p.id) FROM prestaties p \
+        WHERE standard = $4 AND gemeente = $5 AND agb = $6 AND bsn = ANY($7)) AS prestaties, \
+    (SELECT json_agg(json_build_object('nummer', nummer, 'bsn', bsn, 'agb', agb) \
+        ORDER BY toewijzingsmoment, id) FROM toewijzingen \
+        WHERE standard = $4 AND gemeente = $5 AND nummer = ANY($8)) AS owners, \
+    (SELECT json_agg(v ORDER BY v.id) FROM verzoeken v \
+        WHERE standard = $4 AND agb = $6 AND referentie = ANY($9)) AS verzoeken_by_ref, \
+    (SELECT json_agg(a ORDER BY a.id) FROM antwoorden a \
+        WHERE standard = $4 AND agb = $6 AND referentie = ANY($9)) AS antwoorden, \
+    (SELECT json_agg(DISTINCT referentie_aanbieder) FROM toewijzingen \
+        WHERE standard = $4 AND agb = $6 AND referentie_aanbieder = ANY($9)) AS toegewezen, \
+    (SELECT json_agg(p ORDER BY p.id) FROM prestaties p WHERE standard = $4 AND agb = $6 \
+        AND (referentie_nummer = ANY($10) OR vorig_referentie_nummer = ANY($10))) \
+        AS prestaties_by_ref, \
+    EXISTS (SELECT 1 FROM declaraties \
+        WHERE standard = $4 AND agb = $6 AND nummer = $11 AND accepted) AS declaratie_nummer_used, \
+    (SELECT max(periode_begin) FROM declaraties \
+        WHERE standard = $4 AND agb = $6 AND gemeente = $5 AND accepted) AS last_periode, \
+    $12 AND EXISTS (SELECT 1 FROM contract_imports) AS contracts_in_force, \
+    (SELECT json_agg(f ORDER BY f.obligation_key) FROM timeliness_facts f \
+        WHERE scope = ANY($13)) AS facts";
+
+/// Loads the stored state `keys` name (see [`crate::state::ContextKeys`]), and the earlier
+/// messages with the sender, kind and identification of `message`.
+async fn load(
+    conn: &mut PgConnection,
+    keys: &Keys,
+    message: Option<&Received>,
+) -> Result<(Loaded, Earlier), StoreError> {
+    let row = sqlx::query(LOAD)
+        .bind(message.map(|m| &m.sender))
+        .bind(message.map(|m| codec::kind_code(m.kind)))
+        .bind(message.map(|m| &m.identificatie))
+        .bind(keys.standard())
         .bind(&keys.gemeente)
+        .bind(&keys.agb)
+        .bind(&keys.bsns)
         .bind(&keys.toewijzing_nummers)
-        .fetch_all(&mut *conn)
-        .await?;
-        loaded.owners = all(rows, |r| {
-            Ok((
-                r.int("nummer")?,
-                Owner {
-                    bsn: r.text("bsn")?,
-                    agb: r.text("agb")?,
-                },
-            ))
-        })?;
-    }
-    if !keys.referenties.is_empty() {
-        let rows = sqlx::query(
-            "SELECT * FROM verzoeken WHERE standard = $1 AND agb = $2 AND referentie = ANY($3) \
-             ORDER BY id",
-        )
-        .bind(s)
-        .bind(&keys.agb)
         .bind(&keys.referenties)
-        .fetch_all(&mut *conn)
-        .await?;
-        loaded.verzoeken_by_ref = all(rows, codec::verzoek)?;
-        let rows = sqlx::query(
-            "SELECT * FROM antwoorden WHERE standard = $1 AND agb = $2 AND referentie = ANY($3) \
-             ORDER BY id",
-        )
-        .bind(s)
-        .bind(&keys.agb)
-        .bind(&keys.referenties)
-        .fetch_all(&mut *conn)
-        .await?;
-        loaded.antwoorden = all(rows, codec::antwoord)?;
-        let rows = sqlx::query(
-            "SELECT DISTINCT referentie_aanbieder FROM toewijzingen \
-             WHERE standard = $1 AND agb = $2 AND referentie_aanbieder = ANY($3)",
-        )
-        .bind(s)
-        .bind(&keys.agb)
-        .bind(&keys.referenties)
-        .fetch_all(&mut *conn)
-        .await?;
-        loaded.toegewezen_referenties = all(rows, |r| r.text("referentie_aanbieder"))?;
-    }
-    if !keys.referentie_nummers.is_empty() {
-        let rows = sqlx::query(
-            "SELECT * FROM prestaties WHERE standard = $1 AND agb = $2 \
-             AND (referentie_nummer = ANY($3) OR vorig_referentie_nummer = ANY($3)) ORDER BY id",
-        )
-        .bind(s)
-        .bind(&keys.agb)
         .bind(&keys.referentie_nummers)
-        .fetch_all(&mut *conn)
-        .await?;
-        loaded.prestaties_by_ref = all(rows, codec::prestatie)?;
-    }
-    if let Some(nummer) = &keys.declaratie_nummer {
-        loaded.declaratie_nummer_used = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM declaraties \
-             WHERE standard = $1 AND agb = $2 AND nummer = $3 AND accepted)",
-        )
-        .bind(s)
-        .bind(&keys.agb)
-        .bind(nummer)
+        .bind(&keys.declaratie_nummer)
+        .bind(keys.contracts)
+        .bind(&keys.fact_scopes)
         .fetch_one(&mut *conn)
         .await?;
-    }
-    loaded.last_declaratie_periode = sqlx::query_scalar(
-        "SELECT max(periode_begin) FROM declaraties \
-         WHERE standard = $1 AND agb = $2 AND gemeente = $3 AND accepted",
-    )
-    .bind(s)
-    .bind(&keys.agb)
-    .bind(&keys.gemeente)
-    .fetch_one(&mut *conn)
-    .await?;
-    if keys.contracts {
+    let earlier = json_rows(&row, "earlier", |r| {
+        Ok((r.int("id")?, r.text("content_hash")?))
+    })?;
+    let toegewezen: Option<Vec<String>> = json_column(&row, "toegewezen")?;
+    let mut loaded = Loaded {
+        toewijzingen: json_rows(&row, "toewijzingen", codec::toewijzing)?,
+        leveringen: json_rows(&row, "leveringen", codec::levering)?,
+        verzoeken: json_rows(&row, "verzoeken", codec::verzoek)?,
+        prestaties: json_rows(&row, "prestaties", codec::prestatie)?,
+        owners: json_rows(&row, "owners", |r| {
+            let owner = Owner {
+                bsn: r.text("bsn")?,
+                agb: r.text("agb")?,
+            };
+            Ok((r.int("nummer")?, owner))
+        })?,
+        verzoeken_by_ref: json_rows(&row, "verzoeken_by_ref", codec::verzoek)?,
+        antwoorden: json_rows(&row, "antwoorden", codec::antwoord)?,
+        toegewezen_referenties: toegewezen.unwrap_or_default(),
+        prestaties_by_ref: json_rows(&row, "prestaties_by_ref", codec::prestatie)?,
+        declaratie_nummer_used: get(&row, "declaratie_nummer_used")?,
+        last_declaratie_periode: get(&row, "last_periode")?,
+        facts: json_rows(&row, "facts", codec::timeliness_fact)?,
+        ..Loaded::default()
+    };
+    if get(&row, "contracts_in_force")? {
         loaded.contracts = load_contracts(&mut *conn, &keys.agb).await?;
     }
-    if !keys.fact_scopes.is_empty() {
-        let rows = sqlx::query(
-            "SELECT * FROM timeliness_facts WHERE scope = ANY($1) ORDER BY obligation_key",
-        )
-        .bind(&keys.fact_scopes)
-        .fetch_all(&mut *conn)
-        .await?;
-        loaded.facts = all(rows, codec::timeliness_fact)?;
-    }
-    Ok(loaded)
+    Ok((loaded, earlier))
 }
 
-/// The contracts in force for one provider, and the product-code list of the whole set.
+/// A JSON column decoded into `T`; SQL NULL (an empty aggregate) is `None`.
+fn json_column<T: serde::de::DeserializeOwned>(
+    row: &PgRow,
+    col: &str,
+) -> Result<Option<T>, StoreError> {
+    let value: Option<sqlx::types::Json<T>> = get(row, col)?;
+    Ok(value.map(|v| v.0))
+}
+
+/// A JSON array of rows (an empty aggregate is NULL: no rows), each read by `read`.
+fn json_rows<T>(
+    row: &PgRow,
+    col: &str,
+    read: impl Fn(&JsonRow) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let rows: Option<Vec<JsonRow>> = json_column(row, col)?;
+    rows.unwrap_or_default().iter().map(read).collect()
+}
+
+/// One row as PostgreSQL's `to_json` writes it: text, numbers and booleans as such, dates and
+/// timestamps as ISO 8601 text (timestamps with their offset), arrays as arrays.
+#[derive(serde::Deserialize)]
+struct JsonRow(serde_json::Map<String, serde_json::Value>);
+
+impl JsonRow {
+    fn value<T: serde::de::DeserializeOwned>(&self, col: &str) -> Result<T, StoreError> {
+        let v = self.0.get(col).cloned().unwrap_or(serde_json::Value::Null);
+        serde_json::from_value(v).map_err(|e| codec::corrupt_column(col, e))
+    }
+
+    fn parsed<T>(
+        &self,
+        col: &str,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Result<Option<T>, StoreError> {
+        let text: Option<String> = self.value(col)?;
+        text.map(|t| parse(&t).map_err(|e| codec::corrupt_column(col, e)))
+            .transpose()
+    }
+
+    fn required<T>(&self, col: &str, v: Option<T>) -> Result<T, StoreError> {
+        v.ok_or_else(|| codec::corrupt_column(col, "unexpected null"))
+    }
+}
+
+fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| e.to_string())
+}
+
+fn parse_moment(s: &str) -> Result<NaiveDateTime, String> {
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").map_err(|e| e.to_string())
+}
+
+fn parse_timestamp(s: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| e.to_string())
+}
+
+impl Fields for JsonRow {
+    fn text(&self, col: &str) -> Result<String, StoreError> {
+        self.value(col)
+    }
+    fn opt_text(&self, col: &str) -> Result<Option<String>, StoreError> {
+        self.value(col)
+    }
+    fn int(&self, col: &str) -> Result<i64, StoreError> {
+        self.value(col)
+    }
+    fn opt_int(&self, col: &str) -> Result<Option<i64>, StoreError> {
+        self.value(col)
+    }
+    fn flag(&self, col: &str) -> Result<bool, StoreError> {
+        self.value(col)
+    }
+    fn date(&self, col: &str) -> Result<NaiveDate, StoreError> {
+        let v = self.parsed(col, parse_date)?;
+        self.required(col, v)
+    }
+    fn opt_date(&self, col: &str) -> Result<Option<NaiveDate>, StoreError> {
+        self.parsed(col, parse_date)
+    }
+    fn moment(&self, col: &str) -> Result<NaiveDateTime, StoreError> {
+        let v = self.parsed(col, parse_moment)?;
+        self.required(col, v)
+    }
+    fn timestamp(&self, col: &str) -> Result<DateTime<Utc>, StoreError> {
+        let v = self.parsed(col, parse_timestamp)?;
+        self.required(col, v)
+    }
+    fn opt_timestamp(&self, col: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.parsed(col, parse_timestamp)
+    }
+    fn codes(&self, col: &str) -> Result<Vec<String>, StoreError> {
+        self.value(col)
+    }
+}
+
+/// The contracts in force for one provider, and the product-code list of the whole set
+/// (called only when a set is in force).
 async fn load_contracts(
     conn: &mut PgConnection,
     agb: &str,
 ) -> Result<crate::contracts::ContractContext, StoreError> {
-    let in_force: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM contract_imports)")
-        .fetch_one(&mut *conn)
-        .await?;
-    if !in_force {
-        return Ok(crate::contracts::ContractContext::default());
-    }
     let rows = sqlx::query("SELECT * FROM contracts WHERE agb = $1 ORDER BY id")
         .bind(agb)
         .fetch_all(&mut *conn)
@@ -364,7 +400,7 @@ async fn load_contracts(
         .await?;
     let products = all(rows, |r| Ok((r.text("categorie")?, r.text("productcode")?)))?;
     Ok(crate::contracts::ContractContext {
-        in_force,
+        in_force: true,
         set: crate::contracts::ContractSet { contracts },
         products: products.into_iter().collect(),
     })
@@ -779,7 +815,7 @@ impl PgStore {
                 .execute(&mut *tx)
                 .await?;
         }
-        let loaded = load(&mut tx, &k).await?;
+        let (loaded, _) = load(&mut tx, &k, None).await?;
         let ctx = codec::assemble(&k, loaded, false);
         let sets = derive(&ctx);
         write_facts(&mut tx, &sets).await?;
@@ -790,102 +826,214 @@ impl PgStore {
     /// [`Store::store`], with errors as PostgreSQL reports them.
     async fn judge(&self, received: &Received, decide: &Decide<'_>) -> Result<Stored, StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(codec::message_lock(received))
-            .execute(&mut *tx)
-            .await?;
-        let kind = codec::kind_code(received.kind);
-        let earlier = sqlx::query(
-            "SELECT id, content_hash FROM messages \
-             WHERE sender = $1 AND kind = $2 AND identificatie = $3 ORDER BY id",
-        )
-        .bind(&received.sender)
-        .bind(&kind)
-        .bind(&received.identificatie)
-        .fetch_all(&mut *tx)
-        .await?;
-        for row in &earlier {
-            if row.text("content_hash")? == received.content_hash {
-                let message_id = row.int("id")?;
-                let answers = answers_of(&mut tx, message_id).await?;
-                tx.rollback().await?;
-                return Ok(Stored::Duplicate {
-                    message_id,
-                    answers,
-                });
-            }
-        }
-
-        let keys = Keys::new(received);
-        let locks = codec::entity_locks(&keys);
-        if !locks.is_empty() {
-            sqlx::query("SELECT ijwmo_lock_all($1)")
-                .bind(&locks)
-                .execute(&mut *tx)
-                .await?;
-        }
-        let loaded = load(&mut tx, &keys).await?;
-        let ctx: Context = codec::assemble(&keys, loaded, !earlier.is_empty());
-        let mut outcome = match codec::run_decide(decide, &ctx) {
-            Ok(o) => o,
-            Err(panic) => {
-                // Release the locks now rather than whenever the pool reuses the connection.
+        lock_all(&mut tx, &message_locks(received)).await?;
+        let stored = match judge_in(&mut tx, received, decide).await {
+            Ok(stored) => stored,
+            Err(halt) => {
+                // release the locks now rather than whenever the pool reuses the connection
                 let _ = tx.rollback().await;
-                std::panic::resume_unwind(panic);
+                return Err(halt.resume());
             }
         };
+        match stored {
+            // nothing was written: release the lock without a commit record
+            Stored::Duplicate { .. } => tx.rollback().await?,
+            Stored::New { .. } => tx.commit().await?,
+        }
+        Ok(stored)
+    }
 
-        let message_id: i64 = sqlx::query_scalar(
-            "INSERT INTO messages (kind, sender, receiver, identificatie, dagtekening, \
-             received_at, content_hash, raw, verdict, retour_codes) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+    /// [`Store::store_batch`], with errors as PostgreSQL reports them. The batch never waits
+    /// for a lock: it takes what it can of its messages' locks at once, in one round trip, and
+    /// leaves out (`None`) every message whose locks another transaction holds, together with
+    /// every later message that shares a lock with a left-out one (so one client's messages
+    /// stay in order). Waiting for a lock while holding many would let batches queue up behind
+    /// each other, and could deadlock.
+    async fn judge_batch(&self, batch: &[Batched<'_>]) -> Result<Vec<Option<Stored>>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let locks: Vec<Vec<i64>> = batch.iter().map(|(r, _)| message_locks(r)).collect();
+        let wanted: BTreeSet<i64> = locks.iter().flatten().copied().collect();
+        let held: Vec<i64> = sqlx::query_scalar(
+            "SELECT k FROM unnest($1::bigint[]) AS k WHERE pg_try_advisory_xact_lock(k)",
         )
-        .bind(&kind)
-        .bind(&received.sender)
-        .bind(&received.receiver)
-        .bind(&received.identificatie)
-        .bind(received.dagtekening)
-        .bind(received.received_at)
-        .bind(&received.content_hash)
-        .bind(&received.raw)
-        .bind(codec::verdict_code(outcome.verdict))
-        .bind(&outcome.retour_codes)
-        .fetch_one(&mut *tx)
+        .bind(wanted.iter().copied().collect::<Vec<i64>>())
+        .fetch_all(&mut *tx)
         .await?;
-        // consecutive prestaties go in one statement (a declaration carries dozens); the
-        // order of all changes is kept
-        let mut prestaties: Vec<&Prestatie> = Vec::new();
-        for change in &outcome.changes {
-            if let Change::AddPrestatie(p) = change {
-                prestaties.push(p);
+        let mut busy: HashSet<i64> = wanted
+            .difference(&held.into_iter().collect())
+            .copied()
+            .collect();
+        let mut out = Vec::with_capacity(batch.len());
+        for ((received, decide), keys) in batch.iter().zip(&locks) {
+            if keys.iter().any(|k| busy.contains(k)) {
+                busy.extend(keys);
+                out.push(None);
                 continue;
             }
-            insert_prestaties(&mut tx, &prestaties, message_id, received.received_at).await?;
-            prestaties.clear();
-            apply(&mut tx, change, message_id, received.received_at).await?;
+            match judge_in(&mut tx, received, *decide).await {
+                Ok(stored) => out.push(Some(stored)),
+                Err(halt) => {
+                    let _ = tx.rollback().await;
+                    return Err(halt.resume());
+                }
+            }
         }
-        insert_prestaties(&mut tx, &prestaties, message_id, received.received_at).await?;
-        for out in &outcome.outgoing {
-            sqlx::query(
-                "INSERT INTO outbox (message_id, kind, routing_key, identificatie, xml) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(message_id)
-            .bind(codec::kind_code(out.kind))
-            .bind(&out.routing_key)
-            .bind(&out.identificatie)
-            .bind(&out.xml)
-            .execute(&mut *tx)
-            .await?;
+        if out
+            .iter()
+            .flatten()
+            .any(|s| matches!(s, Stored::New { .. }))
+        {
+            tx.commit().await?;
+        } else {
+            tx.rollback().await?;
         }
-        write_facts(&mut tx, &outcome.facts).await?;
-        tx.commit().await?;
-        codec::stamp(&mut outcome, message_id, received.received_at);
-        Ok(Stored::New {
-            message_id,
-            outcome,
-        })
+        Ok(out)
     }
+}
+
+/// A message's locks in the order they are taken: its (sender, kind, identificatie) first,
+/// then its state's (sorted), so transactions never wait for each other in a circle.
+fn message_locks(received: &Received) -> Vec<i64> {
+    let mut locks = vec![codec::message_lock(received)];
+    locks.extend(codec::entity_locks(&Keys::new(received)));
+    locks
+}
+
+/// Takes transaction-scoped advisory locks on `keys`, in the given order, in one round trip.
+async fn lock_all(conn: &mut PgConnection, keys: &[i64]) -> Result<(), StoreError> {
+    match keys {
+        [] => {}
+        [key] => {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(key)
+                .execute(conn)
+                .await?;
+        }
+        _ => {
+            sqlx::query("SELECT ijwmo_lock_all($1)")
+                .bind(keys)
+                .execute(conn)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Judges one message and writes its outcome inside the caller's transaction, which already
+/// holds the message's locks. A duplicate writes nothing. Does not commit: the caller does,
+/// and only then may the result be acted on.
+async fn judge_in(
+    conn: &mut PgConnection,
+    received: &Received,
+    decide: &Decide<'_>,
+) -> Result<Stored, Halt> {
+    let keys = Keys::new(received);
+    let (loaded, earlier) = load(&mut *conn, &keys, Some(received)).await?;
+    if let Some((message_id, _)) = earlier
+        .iter()
+        .find(|(_, hash)| *hash == received.content_hash)
+    {
+        let answers = answers_of(&mut *conn, *message_id).await?;
+        return Ok(Stored::Duplicate {
+            message_id: *message_id,
+            answers,
+        });
+    }
+    let ctx: Context = codec::assemble(&keys, loaded, !earlier.is_empty());
+    let mut outcome = codec::run_decide(decide, &ctx)?;
+    let kind = codec::kind_code(received.kind);
+    let message_id = insert_message(&mut *conn, received, &kind, &outcome).await?;
+    write_changes(
+        &mut *conn,
+        &outcome.changes,
+        message_id,
+        received.received_at,
+    )
+    .await?;
+    insert_outbox(&mut *conn, &outcome.outgoing, message_id).await?;
+    write_facts(&mut *conn, &outcome.facts).await?;
+    codec::stamp(&mut outcome, message_id, received.received_at);
+    Ok(Stored::New {
+        message_id,
+        outcome,
+    })
+}
+
+/// The message log entry; returns its id.
+async fn insert_message(
+    conn: &mut PgConnection,
+    received: &Received,
+    kind: &str,
+    outcome: &crate::state::Outcome,
+) -> Result<i64, StoreError> {
+    let id = sqlx::query_scalar(
+        "INSERT INTO messages (kind, sender, receiver, identificatie, dagtekening, \
+         received_at, content_hash, raw, verdict, retour_codes) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+    )
+    .bind(kind)
+    .bind(&received.sender)
+    .bind(&received.receiver)
+    .bind(&received.identificatie)
+    .bind(received.dagtekening)
+    .bind(received.received_at)
+    .bind(&received.content_hash)
+    .bind(&received.raw)
+    .bind(codec::verdict_code(outcome.verdict))
+    .bind(&outcome.retour_codes)
+    .fetch_one(conn)
+    .await?;
+    Ok(id)
+}
+
+/// The state changes in their order; consecutive prestaties go in one statement (a
+/// declaration carries dozens).
+async fn write_changes(
+    conn: &mut PgConnection,
+    changes: &[Change],
+    message_id: i64,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let mut prestaties: Vec<&Prestatie> = Vec::new();
+    for change in changes {
+        if let Change::AddPrestatie(p) = change {
+            prestaties.push(p);
+            continue;
+        }
+        insert_prestaties(&mut *conn, &prestaties, message_id, at).await?;
+        prestaties.clear();
+        apply(&mut *conn, change, message_id, at).await?;
+    }
+    insert_prestaties(conn, &prestaties, message_id, at).await
+}
+
+/// The outgoing messages, in one statement.
+async fn insert_outbox(
+    conn: &mut PgConnection,
+    outgoing: &[Outgoing],
+    message_id: i64,
+) -> Result<(), StoreError> {
+    if outgoing.is_empty() {
+        return Ok(());
+    }
+    fn col<T>(out: &[Outgoing], f: impl Fn(&Outgoing) -> T) -> Vec<T> {
+        out.iter().map(f).collect()
+    }
+    // WITH ORDINALITY … ORDER BY keeps the ids in the order the rules produced the messages
+    sqlx::query(
+        "INSERT INTO outbox (message_id, kind, routing_key, identificatie, xml) \
+         SELECT $1, u.kind, u.routing_key, u.identificatie, u.xml \
+         FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[]) \
+         WITH ORDINALITY AS u(kind, routing_key, identificatie, xml, n) ORDER BY u.n",
+    )
+    .bind(message_id)
+    .bind(col(outgoing, |o| codec::kind_code(o.kind)))
+    .bind(col(outgoing, |o| o.routing_key.clone()))
+    .bind(col(outgoing, |o| o.identificatie.clone()))
+    .bind(col(outgoing, |o| o.xml.clone()))
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 #[async_trait]
@@ -898,6 +1046,10 @@ impl Store for PgStore {
 
     async fn store(&self, received: &Received, decide: &Decide<'_>) -> Result<Stored, StoreError> {
         self.judge(received, decide).await.map_err(redact)
+    }
+
+    async fn store_batch(&self, batch: &[Batched<'_>]) -> Result<Vec<Option<Stored>>, StoreError> {
+        self.judge_batch(batch).await.map_err(redact)
     }
 
     async fn claim_outbox(&self, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {

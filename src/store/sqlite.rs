@@ -7,9 +7,9 @@
 //! fraction digits so text order is time order, retour-code lists as JSON arrays, and lists
 //! bound into queries as JSON (`IN (SELECT value FROM json_each(?))`).
 
-use super::codec::{self, Fields, Keys, Loaded};
+use super::codec::{self, Fields, Halt, Keys, Loaded};
 use super::{
-    Counts, Decide, OutboxRow, Received, Store, StoreError, Stored, DEFAULT_CLAIM_TIMEOUT,
+    Batched, Counts, Decide, OutboxRow, Received, Store, StoreError, Stored, DEFAULT_CLAIM_TIMEOUT,
 };
 use crate::state::{Change, Context, Outgoing, Owner};
 use async_trait::async_trait;
@@ -698,6 +698,85 @@ async fn apply(
     Ok(())
 }
 
+/// Judges one message and writes its outcome inside the caller's transaction, which holds
+/// SQLite's write lock. A duplicate writes nothing. Does not commit: the caller does, and only
+/// then may the result be acted on.
+async fn judge_in(
+    conn: &mut SqliteConnection,
+    received: &Received,
+    decide: &Decide<'_>,
+) -> Result<Stored, Halt> {
+    let kind = codec::kind_code(received.kind);
+    let earlier = sqlx::query(
+        "SELECT id, content_hash FROM messages \
+         WHERE sender = $1 AND kind = $2 AND identificatie = $3 ORDER BY id",
+    )
+    .bind(&received.sender)
+    .bind(&kind)
+    .bind(&received.identificatie)
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in &earlier {
+        if row.text("content_hash")? == received.content_hash {
+            let message_id = row.int("id")?;
+            let answers = answers_of(&mut *conn, message_id).await?;
+            return Ok(Stored::Duplicate {
+                message_id,
+                answers,
+            });
+        }
+    }
+
+    let keys = Keys::new(received);
+    let loaded = load(&mut *conn, &keys).await?;
+    let ctx: Context = codec::assemble(&keys, loaded, !earlier.is_empty());
+    let mut outcome = codec::run_decide(decide, &ctx)?;
+
+    let at = ts(received.received_at);
+    let message_id: i64 = sqlx::query_scalar(
+        "INSERT INTO messages (kind, sender, receiver, identificatie, dagtekening, \
+         received_at, stored_at, content_hash, raw, verdict, retour_codes) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+    )
+    .bind(&kind)
+    .bind(&received.sender)
+    .bind(&received.receiver)
+    .bind(&received.identificatie)
+    .bind(received.dagtekening)
+    .bind(&at)
+    .bind(ts(Utc::now()))
+    .bind(&received.content_hash)
+    .bind(&received.raw)
+    .bind(codec::verdict_code(outcome.verdict))
+    .bind(json(outcome.retour_codes.clone()))
+    .fetch_one(&mut *conn)
+    .await?;
+    for change in &outcome.changes {
+        apply(&mut *conn, change, message_id, &at).await?;
+    }
+    let now = ts(Utc::now());
+    for out in &outcome.outgoing {
+        sqlx::query(
+            "INSERT INTO outbox (message_id, kind, routing_key, identificatie, xml, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(message_id)
+        .bind(codec::kind_code(out.kind))
+        .bind(&out.routing_key)
+        .bind(&out.identificatie)
+        .bind(&out.xml)
+        .bind(&now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    write_facts(&mut *conn, &outcome.facts).await?;
+    codec::stamp(&mut outcome, message_id, received.received_at);
+    Ok(Stored::New {
+        message_id,
+        outcome,
+    })
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     async fn migrate(&self) -> Result<(), StoreError> {
@@ -706,85 +785,41 @@ impl Store for SqliteStore {
     }
 
     async fn store(&self, received: &Received, decide: &Decide<'_>) -> Result<Stored, StoreError> {
+        let mut stored = self.store_batch(&[(received, decide)]).await?;
+        stored
+            .pop()
+            .flatten()
+            .ok_or_else(|| StoreError::Corrupt("a batch of one left its message out".into()))
+    }
+
+    /// One transaction for the whole batch: SQLite's write lock keeps every other writer out,
+    /// so no message is ever left out.
+    async fn store_batch(&self, batch: &[Batched<'_>]) -> Result<Vec<Option<Stored>>, StoreError> {
+        // the write lock serialises every writer, so the messages need no locks of their own
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let kind = codec::kind_code(received.kind);
-        let earlier = sqlx::query(
-            "SELECT id, content_hash FROM messages \
-             WHERE sender = $1 AND kind = $2 AND identificatie = $3 ORDER BY id",
-        )
-        .bind(&received.sender)
-        .bind(&kind)
-        .bind(&received.identificatie)
-        .fetch_all(&mut *tx)
-        .await?;
-        for row in &earlier {
-            if row.text("content_hash")? == received.content_hash {
-                let message_id = row.int("id")?;
-                let answers = answers_of(&mut tx, message_id).await?;
-                tx.rollback().await?;
-                return Ok(Stored::Duplicate {
-                    message_id,
-                    answers,
-                });
+        let mut out = Vec::with_capacity(batch.len());
+        for (received, decide) in batch {
+            match judge_in(&mut tx, received, *decide).await {
+                Ok(stored) => out.push(Some(stored)),
+                Err(halt) => {
+                    // release the write lock now rather than whenever the pool reuses the
+                    // connection
+                    let _ = tx.rollback().await;
+                    return Err(halt.resume());
+                }
             }
         }
-
-        let keys = Keys::new(received);
-        let loaded = load(&mut tx, &keys).await?;
-        let ctx: Context = codec::assemble(&keys, loaded, !earlier.is_empty());
-        let mut outcome = match codec::run_decide(decide, &ctx) {
-            Ok(o) => o,
-            Err(panic) => {
-                // Release the write lock now rather than whenever the pool reuses the connection.
-                let _ = tx.rollback().await;
-                std::panic::resume_unwind(panic);
-            }
-        };
-
-        let at = ts(received.received_at);
-        let message_id: i64 = sqlx::query_scalar(
-            "INSERT INTO messages (kind, sender, receiver, identificatie, dagtekening, \
-             received_at, stored_at, content_hash, raw, verdict, retour_codes) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-        )
-        .bind(&kind)
-        .bind(&received.sender)
-        .bind(&received.receiver)
-        .bind(&received.identificatie)
-        .bind(received.dagtekening)
-        .bind(&at)
-        .bind(ts(Utc::now()))
-        .bind(&received.content_hash)
-        .bind(&received.raw)
-        .bind(codec::verdict_code(outcome.verdict))
-        .bind(json(outcome.retour_codes.clone()))
-        .fetch_one(&mut *tx)
-        .await?;
-        for change in &outcome.changes {
-            apply(&mut tx, change, message_id, &at).await?;
+        if out
+            .iter()
+            .flatten()
+            .all(|s| matches!(s, Stored::Duplicate { .. }))
+        {
+            // nothing was written
+            tx.rollback().await?;
+        } else {
+            tx.commit().await?;
         }
-        let now = ts(Utc::now());
-        for out in &outcome.outgoing {
-            sqlx::query(
-                "INSERT INTO outbox (message_id, kind, routing_key, identificatie, xml, \
-                 created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(message_id)
-            .bind(codec::kind_code(out.kind))
-            .bind(&out.routing_key)
-            .bind(&out.identificatie)
-            .bind(&out.xml)
-            .bind(&now)
-            .execute(&mut *tx)
-            .await?;
-        }
-        write_facts(&mut tx, &outcome.facts).await?;
-        tx.commit().await?;
-        codec::stamp(&mut outcome, message_id, received.received_at);
-        Ok(Stored::New {
-            message_id,
-            outcome,
-        })
+        Ok(out)
     }
 
     async fn claim_outbox(&self, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {

@@ -14,7 +14,8 @@
 //!                                       ijwmo.dlx (fanout) ──► ijwmo.dead (queue)
 //! ```
 //!
-//! Per delivery: the pipeline runs; only after it returned `Ok` is the delivery settled.
+//! Per delivery: the pipeline runs; only after it returned `Ok` (committed) is the delivery
+//! settled.
 //! - stored → ack; the outbox publisher is woken.
 //! - duplicate → the answers given then are published again (best effort), ack.
 //! - unprocessable → published to the dead-letter exchange with the reason in headers
@@ -27,7 +28,10 @@
 //!   not count towards a quorum queue's delivery limit, so an outage does not dead-letter
 //!   valid input.
 //!
-//! Up to `prefetch` deliveries are processed concurrently, each acked on its own.
+//! Batches: the deliveries already waiting when a batch starts (up to `batch_size`) are judged
+//! together in one database transaction ([`Pipeline::handle_batch`]), and each is settled as
+//! above once that transaction committed; up to prefetch ÷ batch size batches run at once. An
+//! idle service judges a delivery alone, at once.
 //!
 //! Publishing (outbox rows, dead letters, answers sent again) uses its own channel in confirm
 //! mode, always `mandatory`. A publish counts as delivered only when the broker acked it AND
@@ -47,15 +51,15 @@
 //! all within `shutdown_grace`. Anything still unacked is requeued by the broker.
 
 use super::outbox::{OutboxPublisher, Sink, SinkError};
-use super::{handle_guarded, log_outcome, too_large, Backoff, Summary};
+use super::{log_outcome, too_large, Backoff, Summary};
 use crate::config::{AmqpConfig, Config};
 use crate::finding::Finding;
-use crate::pipeline::{Handled, Incoming, Pipeline};
+use crate::pipeline::{Handled, Incoming, Pipeline, PipelineError};
 use crate::state::Outgoing;
 use crate::store::OutboxRow;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use lapin::message::{BasicReturnMessage, Delivery};
 use lapin::options::{
     BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicNackOptions,
@@ -64,7 +68,8 @@ use lapin::options::{
 };
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::{
-    BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, Event, ExchangeKind,
+    BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, Consumer, Event,
+    ExchangeKind,
 };
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -531,30 +536,67 @@ impl Worker {
         (INITIAL_BACKOFF * 2u32.pow(n)).min(self.retry_max)
     }
 
-    /// Processes one delivery and settles it (see the module doc).
-    async fn handle(&self, publisher: &Publisher, mut delivery: Delivery) {
-        let received_at = receipt_time(&delivery.properties);
-        let origin = match delivery.properties.message_id() {
-            Some(id) => format!("amqp:{id}"),
-            None => format!("amqp:#{}", delivery.delivery_tag),
-        };
-        let bytes = std::mem::take(&mut delivery.data);
-        let summary = Summary::sniff(&bytes);
-        let incoming = Incoming {
-            bytes,
-            received_at,
-            origin: origin.clone(),
-        };
-        let result = if incoming.bytes.len() > self.max_message_size {
-            Ok(too_large(incoming.bytes.len(), self.max_message_size))
-        } else {
-            handle_guarded(&self.pipeline, &incoming).await
-        };
-        log_outcome(&origin, &summary, &result);
-        if delivery.redelivered {
+    /// Processes deliveries together (one transaction for all that can be judged, see
+    /// [`Pipeline::handle_batch`]) and settles each once its outcome is durable (see the
+    /// module doc).
+    async fn handle_batch(&self, publisher: &Publisher, deliveries: Vec<Delivery>) {
+        let taken: Vec<Taken> = deliveries.into_iter().map(Taken::new).collect();
+        let fits = |t: &Taken| t.incoming.bytes.len() <= self.max_message_size;
+        let inputs: Vec<&Incoming> = taken
+            .iter()
+            .filter(|t| fits(t))
+            .map(|t| &t.incoming)
+            .collect();
+        let mut judged = self.pipeline.handle_batch(&inputs).await.into_iter();
+        let results: Vec<Result<Handled, PipelineError>> = taken
+            .iter()
+            .map(|t| match fits(t) {
+                true => judged.next().expect("one result per input"),
+                false => Ok(too_large(t.incoming.bytes.len(), self.max_message_size)),
+            })
+            .collect();
+        let mut acks = Vec::with_capacity(taken.len());
+        let mut retry = Vec::new();
+        for (t, result) in taken.into_iter().zip(results) {
+            if self.settle_outcome(publisher, &t, result).await {
+                acks.push(t);
+            } else {
+                retry.push(t);
+            }
+        }
+        if !acks.is_empty() {
+            self.failures.store(0, Ordering::Relaxed);
+        }
+        futures_util::future::join_all(acks.iter().map(|t| settle(&t.delivery, true, &t.origin)))
+            .await;
+        if !retry.is_empty() {
+            let wait = self.retry_delay();
+            tokio::select! {
+                _ = self.cancel.cancelled() => {}
+                _ = tokio::time::sleep(wait) => {}
+            }
+            futures_util::future::join_all(
+                retry.iter().map(|t| settle(&t.delivery, false, &t.origin)),
+            )
+            .await;
+        }
+    }
+
+    /// Logs a delivery's outcome and does what it asks for besides the ack (wake the outbox,
+    /// publish answers again, dead-letter); true when the delivery may be acked, false when it
+    /// must be retried.
+    async fn settle_outcome(
+        &self,
+        publisher: &Publisher,
+        t: &Taken,
+        result: Result<Handled, PipelineError>,
+    ) -> bool {
+        let origin = &t.origin;
+        log_outcome(origin, &t.summary, &result);
+        if t.delivery.redelivered {
             tracing::debug!(%origin, "was a redelivery");
         }
-        let ack = match result {
+        match result {
             Ok(Handled::Stored { .. }) => {
                 self.wake.notify_one();
                 true
@@ -571,8 +613,15 @@ impl Worker {
                 true
             }
             Ok(Handled::Unprocessable { reason, findings }) => {
+                let bytes = &t.incoming.bytes;
                 match publisher
-                    .dead_letter(&delivery, &incoming.bytes, received_at, &reason, &findings)
+                    .dead_letter(
+                        &t.delivery,
+                        bytes,
+                        t.incoming.received_at,
+                        &reason,
+                        &findings,
+                    )
                     .await
                 {
                     Ok(true) => {
@@ -590,19 +639,55 @@ impl Worker {
                 }
             }
             Err(_) => false,
-        };
-        if ack {
-            self.failures.store(0, Ordering::Relaxed);
-            settle(&delivery, true, &origin).await;
-        } else {
-            let wait = self.retry_delay();
-            tokio::select! {
-                _ = self.cancel.cancelled() => {}
-                _ = tokio::time::sleep(wait) => {}
-            }
-            settle(&delivery, false, &origin).await;
         }
     }
+}
+
+/// A delivery with its content taken out as pipeline input.
+struct Taken {
+    delivery: Delivery,
+    incoming: Incoming,
+    origin: String,
+    summary: Summary,
+}
+
+impl Taken {
+    fn new(mut delivery: Delivery) -> Taken {
+        let received_at = receipt_time(&delivery.properties);
+        let origin = match delivery.properties.message_id() {
+            Some(id) => format!("amqp:{id}"),
+            None => format!("amqp:#{}", delivery.delivery_tag),
+        };
+        let bytes = std::mem::take(&mut delivery.data);
+        let summary = Summary::sniff(&bytes);
+        Taken {
+            delivery,
+            incoming: Incoming {
+                bytes,
+                received_at,
+                origin: origin.clone(),
+            },
+            origin,
+            summary,
+        }
+    }
+}
+
+/// The delivery and every further one the consumer already holds, up to `max` in all. Under
+/// load deliveries queue up while earlier batches are judged, so this is what groups them into
+/// one transaction; an idle service judges a delivery alone, at once. `Some(reason)` when the
+/// consumer failed or ended meanwhile.
+fn gather(consumer: &mut Consumer, first: Delivery, max: usize) -> (Vec<Delivery>, Option<String>) {
+    let mut batch = vec![first];
+    while batch.len() < max {
+        match consumer.next().now_or_never() {
+            Some(Some(Ok(d))) => batch.push(d),
+            Some(Some(Err(e))) => return (batch, Some(e.to_string())),
+            Some(None) => return (batch, Some("the broker cancelled the consumer".into())),
+            None => break,
+        }
+    }
+    (batch, None)
 }
 
 /// Acks, or nacks with requeue. `Ok(false)` means the channel is gone: nothing was sent and
@@ -645,7 +730,7 @@ pub async fn serve(pipeline: Arc<Pipeline>, config: &Config, cancel: Cancellatio
         wake: Arc::new(Notify::new()),
         cancel: cancel.clone(),
     });
-    let limiter = Arc::new(Semaphore::new(usize::from(cfg.prefetch.max(1))));
+    let limiter = Arc::new(Semaphore::new(cfg.batches_in_flight()));
     let tracker = TaskTracker::new();
     let mut backoff = Backoff::new(INITIAL_BACKOFF, cfg.reconnect_max);
     loop {
@@ -796,13 +881,17 @@ impl Session {
                 }
                 d = consumer.next(), if permit.is_some() => match d {
                     Some(Ok(delivery)) => {
+                        let (batch, ended) = gather(&mut consumer, delivery, usize::from(cfg.batch_size));
                         let held = permit.take();
                         let worker = worker.clone();
                         let publisher = self.publisher.clone();
                         tracker.spawn(async move {
-                            worker.handle(&publisher, delivery).await;
+                            worker.handle_batch(&publisher, batch).await;
                             drop(held);
                         });
+                        if let Some(reason) = ended {
+                            break Some(reason);
+                        }
                     }
                     Some(Err(e)) => break Some(e.to_string()),
                     None => break Some("the broker cancelled the consumer".into()),

@@ -105,8 +105,7 @@ pub fn verdict_text(handled: &Handled) -> String {
 }
 
 /// Runs the pipeline on one message; a panic inside it (a bug) makes the message
-/// unprocessable (rule `internal.panic`) instead of taking the transport down, so a message
-/// that crashes the service is kept aside rather than retried forever.
+/// unprocessable (see [`crate::pipeline::internal_error`]).
 pub async fn handle_guarded(
     pipeline: &Pipeline,
     incoming: &Incoming,
@@ -116,21 +115,7 @@ pub async fn handle_guarded(
         .await
     {
         Ok(result) => result,
-        Err(panic) => {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown".into());
-            tracing::error!(origin = %incoming.origin, "internal error while processing a message");
-            let message = format!("processing failed with an internal error: {what}");
-            let mut f = Finding::schema("internal.panic", "/", message.clone());
-            (f.line, f.column) = (1, 1);
-            Ok(Handled::Unprocessable {
-                reason: format!("internal.panic at 1:1 /: {message}"),
-                findings: vec![f],
-            })
-        }
+        Err(panic) => Ok(crate::pipeline::internal_error(&incoming.origin, panic)),
     }
 }
 
