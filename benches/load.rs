@@ -313,6 +313,11 @@ async fn depth(conn: &Connection, queue: &str) -> Option<(u32, u32)> {
     Some((q.message_count(), q.consumer_count()))
 }
 
+/// Messages waiting in the dead-letter queue (nothing consumes it during a run).
+async fn dead_lettered(conn: &Connection, queue: &str) -> i64 {
+    depth(conn, queue).await.map_or(0, |(n, _)| i64::from(n))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Phases
 
@@ -653,7 +658,9 @@ async fn run(o: Options) {
             .fetch_one(&pool)
             .await
             .unwrap_or(0);
-        if stored >= want {
+        // malformed input (a generated region has some) is dead-lettered, not stored
+        let dead = dead_lettered(&conn, &cfg.dead_letter_queue).await;
+        if stored + dead >= want {
             if let Some((0, _)) = depth(&conn, &cfg.input_queue).await {
                 break Instant::now();
             }
@@ -700,11 +707,12 @@ async fn run(o: Options) {
     let want = (bulk.len() + paced.len()) as i64;
     let t = Instant::now();
     loop {
+        let dead = dead_lettered(&conn, &cfg.dead_letter_queue).await;
         let unsent: i64 = sqlx::query_scalar(
             "SELECT (SELECT count(*) FROM outbox WHERE sent_at IS NULL) \
              + $1 - (SELECT count(*) FROM messages)",
         )
-        .bind(want)
+        .bind(want - dead)
         .fetch_one(&pool)
         .await
         .unwrap_or(1);

@@ -1081,7 +1081,16 @@ mod scenarios {
         let (x, y) = (test_bsn(1), test_bsn(2));
         let mut busy = received("JW301", GEMEENTE, "M0", "m0", 3);
         busy.keys.bsns = vec![x.clone()];
-        // another instance, on its own thread: its rules take a while, holding x's locks
+        // another instance, on its own thread: its rules hold x's locks until released (on
+        // PostgreSQL, after the batch; SQLite's batch waits for the writer, so it lets go after a
+        // second there)
+        let hold = match db {
+            Db::Postgres(_) => Duration::from_secs(30),
+            Db::Sqlite(_) => Duration::from_secs(1),
+        };
+        let (locked_tx, locked_rx) = std::sync::mpsc::channel::<()>();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let release_rx = std::sync::Mutex::new(release_rx);
         let holder = {
             let db = db.clone();
             std::thread::spawn(move || {
@@ -1089,14 +1098,17 @@ mod scenarios {
                 rt.block_on(async {
                     let store = db.open().await;
                     let slow = |_: &Context| {
-                        std::thread::sleep(Duration::from_millis(1500));
+                        let _ = locked_tx.send(());
+                        let _ = release_rx.lock().expect("release").recv_timeout(hold);
                         outcome(Verdict::Accepted, Vec::new(), Vec::new())
                     };
                     store.store(&busy, &slow).await.expect("stored");
                 })
             })
         };
-        tokio::time::sleep(Duration::from_millis(750)).await;
+        locked_rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the holder took the locks");
         let store = db.open().await;
         let batch: Vec<Received> = [("M1", &x), ("M2", &y), ("M3", &x)]
             .into_iter()
@@ -1111,6 +1123,7 @@ mod scenarios {
             .store_batch(&[(&batch[0], &fine), (&batch[1], &fine), (&batch[2], &fine)])
             .await
             .expect("batch stored");
+        let _ = release_tx.send(());
         let done: Vec<bool> = stored.iter().map(Option::is_some).collect();
         match db {
             Db::Postgres(_) => assert_eq!(done, [false, true, false]),
