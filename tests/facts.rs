@@ -21,6 +21,7 @@ on_both!(
     both_fixture_stories_record_facts_without_a_bsn,
     a_rejected_301_is_answered_by_the_service,
     views_for_bi_tools,
+    the_measurement_start_keeps_earlier_obligations_out,
 );
 
 const KEY: &[u8] = b"facts-integration-test-key";
@@ -239,6 +240,55 @@ mod scenarios {
         // the stop itself: reference 27 August, due 3 September, received on time
         let stop = find(&facts, ObligationKind::Stop, "513260018");
         assert_eq!(stop[0].status, Status::OnTime);
+    }
+
+    /// With a go-live date, obligations whose reference date lies before it are not
+    /// recorded (the June request and its answers here); later ones and every cost are.
+    pub async fn the_measurement_start_keeps_earlier_obligations_out(db: Db) {
+        let go_live = d(2026, 7, 1);
+        let story = [
+            ("WMO315", "2026-06-15"),
+            ("WMO301", "2026-06-19"),
+            ("WMO302", "2026-06-22"),
+            ("WMO305", "2026-07-08"),
+            ("WMO307", "2026-08-26"),
+            ("WMO323", "2026-10-05"),
+        ];
+        let run = |store: Arc<dyn Store>, measure_from: Option<NaiveDate>| async move {
+            let p = Pipeline::new(
+                store.clone(),
+                Settings {
+                    today: NaiveDate::from_ymd_opt(2026, 11, 25),
+                },
+            )
+            .with_facts(engine().measuring_from(measure_from));
+            for (name, day) in story {
+                handle(&p, &fixture(name), day).await;
+            }
+            let facts = store.timeliness_facts(None, None).await.unwrap();
+            let lines = store.cost_facts().await.unwrap().prestaties.len();
+            (facts, lines)
+        };
+        // without a start the June request and its answers are measured
+        let everything = ijwmo::store::open("sqlite::memory:").await.unwrap();
+        let (all, all_lines) = run(everything, None).await;
+        assert_eq!(
+            find(&all, ObligationKind::AntwoordVot, "WZT-VOT-2026-0088-A").len(),
+            1
+        );
+        assert!(all.iter().any(|f| f.reference_date < go_live));
+        // from 1 July: only what lies from then on, and every cost
+        let (facts, lines) = run(db.open().await, Some(go_live)).await;
+        assert!(
+            facts.iter().all(|f| f.reference_date >= go_live),
+            "{facts:#?}"
+        );
+        assert!(find(&facts, ObligationKind::AntwoordVot, "WZT-VOT-2026-0088-A").is_empty());
+        assert_eq!(find(&facts, ObligationKind::Start, "627260042").len(), 1);
+        let later = |f: &&TimelinessFact| f.reference_date >= go_live;
+        assert_eq!(facts.len(), all.iter().filter(later).count());
+        assert_eq!(lines, all_lines);
+        assert!(lines > 0);
     }
 
     pub async fn both_fixture_stories_record_facts_without_a_bsn(db: Db) {
