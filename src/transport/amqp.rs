@@ -854,6 +854,8 @@ impl Session {
         let broken = self.publisher.broken();
         let mut health = tokio::time::interval(HEALTH_CHECK);
         let mut permit = None;
+        // a JoinHandle must not be polled again once it returned
+        let mut outbox_ended = false;
         let failure: Option<String> = loop {
             tokio::select! {
                 _ = cancel.cancelled() => break None,
@@ -866,11 +868,14 @@ impl Session {
                     Some(_) => {}
                     None => break Some("connection event stream ended".into()),
                 },
-                r = &mut outbox_task => break Some(match r {
-                    Ok(Ok(())) => "outbox publisher stopped".into(),
-                    Ok(Err(e)) => format!("outbox publisher: {e}"),
-                    Err(e) => format!("outbox publisher: {e}"),
-                }),
+                r = &mut outbox_task => {
+                    outbox_ended = true;
+                    break Some(match r {
+                        Ok(Ok(())) => "outbox publisher stopped".into(),
+                        Ok(Err(e)) => format!("outbox publisher: {e}"),
+                        Err(e) => format!("outbox publisher: {e}"),
+                    });
+                }
                 _ = health.tick() => {
                     if !self.connection.status().connected() || !self.consume.status().connected() {
                         break Some("connection or channel no longer connected".into());
@@ -901,9 +906,10 @@ impl Session {
         if let Some(reason) = failure {
             // let the outbox publisher see its failure and hand back its claims, briefly
             outbox_cancel.cancel();
-            if timeout(Duration::from_secs(2), &mut outbox_task)
-                .await
-                .is_err()
+            if !outbox_ended
+                && timeout(Duration::from_secs(2), &mut outbox_task)
+                    .await
+                    .is_err()
             {
                 outbox_task.abort();
             }
