@@ -79,18 +79,7 @@ fn list(format: Format, store: &StoreArgs) -> anyhow::Result<ExitCode> {
     if stored.imported_at.is_none() && format == Format::Table {
         bail!("no contract set has been imported (ijwmo contracts import FILE.csv)");
     }
-    let mut t = Table::new(vec![
-        "agb",
-        "gemeente",
-        "categorie",
-        "productcode",
-        "eenheid",
-        "tarief",
-        "geldig_van",
-        "geldig_tot",
-        "segment",
-        "budgetplafond",
-    ]);
+    let mut t = Table::new(ijwmo::contracts::COLUMNS.to_vec());
     for c in &stored.set.contracts {
         t.push(vec![
             c.agb.as_str().into(),

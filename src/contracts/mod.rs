@@ -85,7 +85,8 @@ pub struct ContractSet {
     pub contracts: Vec<Contract>,
 }
 
-const COLUMNS: [&str; 10] = [
+/// The columns of the contracts CSV, in order (import, `contracts list`, the generator).
+pub const COLUMNS: [&str; 10] = [
     "agb",
     "gemeente",
     "categorie",

@@ -509,18 +509,7 @@ impl World {
         last_year: i32,
     ) -> csv::Result<()> {
         let mut w = csv::Writer::from_writer(out);
-        w.write_record([
-            "agb",
-            "gemeente",
-            "categorie",
-            "productcode",
-            "eenheid",
-            "tarief",
-            "geldig_van",
-            "geldig_tot",
-            "segment",
-            "budgetplafond",
-        ])?;
+        w.write_record(crate::contracts::COLUMNS)?;
         for (i, p) in self.providers.iter().enumerate() {
             let scopes: Vec<&str> = if p.gemeenten.len() == GEMEENTEN.len() {
                 vec!["*"]
