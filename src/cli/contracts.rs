@@ -73,7 +73,7 @@ fn import(file: &PathBuf, store: &StoreArgs) -> anyhow::Result<ExitCode> {
 
 fn list(format: Format, store: &StoreArgs) -> anyhow::Result<ExitCode> {
     let stored = block_on(async {
-        let store = store.open().await?;
+        let store = store.open_read_only().await?;
         store.contracts().await.context("reading the contracts")
     })??;
     if stored.imported_at.is_none() && format == Format::Table {

@@ -116,7 +116,7 @@ async fn table(command: Command) -> anyhow::Result<(Table, Format)> {
             if matches!(by, GroupBy::Segment | GroupBy::Payer) {
                 bail!("timeliness facts have no segment or payer: use provider, municipality, product or month");
             }
-            let store = store.open().await?;
+            let store = store.open_read_only().await?;
             let mut facts = store
                 .timeliness_facts(from, to)
                 .await
@@ -139,7 +139,7 @@ async fn table(command: Command) -> anyhow::Result<(Table, Format)> {
             store,
         } => {
             let betalers = payers.load()?;
-            let store = store.open().await?;
+            let store = store.open_read_only().await?;
             let mut lines = store
                 .cost_facts()
                 .await
@@ -166,7 +166,7 @@ async fn table(command: Command) -> anyhow::Result<(Table, Format)> {
                 ijwmo::protocol::deadlines::local_date(chrono::Utc::now()).year()
             });
             let betalers = payers.load()?;
-            let store = store.open().await?;
+            let store = store.open_read_only().await?;
             let facts = store.cost_facts().await.context("reading the cost facts")?;
             let contracts = store.contracts().await.context("reading the contracts")?;
             Ok((

@@ -20,6 +20,23 @@ pub struct StoreArgs {
 }
 
 impl StoreArgs {
+    /// Opens an existing store without creating or migrating anything (the read-only commands;
+    /// see [`ijwmo::store::open_read_only`]: its errors name the URL and what to do).
+    pub async fn open_read_only(&self) -> anyhow::Result<Arc<dyn Store>> {
+        use ijwmo::store::StoreError;
+        match ijwmo::store::open_read_only(&self.store_url).await {
+            Ok(store) => Ok(store),
+            // these name the URL and what to do already
+            Err(
+                e @ (StoreError::Missing { .. }
+                | StoreError::Outdated { .. }
+                | StoreError::SchemaUnreadable { .. }),
+            ) => Err(e.into()),
+            Err(e) => Err(anyhow::Error::new(e)
+                .context(format!("opening the store {}", redact_url(&self.store_url)))),
+        }
+    }
+
     /// Opens and migrates the store.
     pub async fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
         ijwmo::store::open(&self.store_url)

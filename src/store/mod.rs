@@ -4,6 +4,7 @@
 
 mod codec;
 pub mod postgres;
+mod schema;
 pub mod sqlite;
 
 pub use postgres::PgStore;
@@ -66,21 +67,86 @@ pub async fn open_with(url: &str, options: &StoreOptions) -> Result<Arc<dyn Stor
                 .with_claim_timeout(claim),
         )
     } else {
-        // Only the scheme: the rest of a URL may hold a password.
-        let scheme = url.split(':').next().unwrap_or_default();
-        return Err(StoreError::Database(sqlx::Error::Configuration(
-            format!(
-                "unsupported store URL scheme {scheme:?} (use sqlite://PATH, sqlite::memory: or postgres://…)"
-            )
-            .into(),
-        )));
+        return Err(unsupported_scheme(url));
     };
     store.migrate().await?;
     Ok(store)
 }
 
+/// Opens an EXISTING store for reading, for the read-only commands (`stats`, `contracts list`,
+/// `dashboard`): it never creates a SQLite file, folder or database and never migrates, so it
+/// works as a PostgreSQL role with `ijwmo_analyst` alone. It checks that every migration this
+/// program knows is applied (a newer database is fine) and fails with
+/// [`StoreError::Missing`], [`StoreError::Outdated`] or [`StoreError::SchemaUnreadable`],
+/// each naming the URL (password redacted) and what to do. SQLite opens the file read-only;
+/// PostgreSQL sessions run with `default_transaction_read_only`. `sqlite::memory:` is always
+/// missing (a new in-memory database is empty).
+pub async fn open_read_only(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    let shown = crate::config::redact_url(url);
+    let missing = || StoreError::Missing { url: shown.clone() };
+    let (store, applied, known): (Arc<dyn Store>, _, _) =
+        if url == "sqlite::memory:" || url == "sqlite://:memory:" {
+            return Err(missing());
+        } else if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            if !std::path::Path::new(path).is_file() {
+                return Err(missing());
+            }
+            let store = SqliteStore::open_existing(path).await?;
+            let applied = store.applied_migrations().await?;
+            (Arc::new(store), applied, sqlite::known_migrations())
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let store = match PgStore::connect_read_only(url).await {
+                Err(e) if schema::is_missing_database(&e) => return Err(missing()),
+                other => other?,
+            };
+            let applied = store.applied_migrations().await?;
+            (Arc::new(store), applied, postgres::known_migrations())
+        } else {
+            return Err(unsupported_scheme(url));
+        };
+    schema::check(&shown, applied, &known)?;
+    Ok(store)
+}
+
+fn unsupported_scheme(url: &str) -> StoreError {
+    // Only the scheme: the rest of a URL may hold a password.
+    let scheme = url.split(':').next().unwrap_or_default();
+    StoreError::Database(sqlx::Error::Configuration(
+        format!(
+            "unsupported store URL scheme {scheme:?} (use sqlite://PATH, sqlite::memory: or postgres://…)"
+        )
+        .into(),
+    ))
+}
+
+/// What to do about a missing or old store, in the read-only commands' errors.
+const READ_ONLY_HINT: &str =
+    "create or upgrade it with `ijwmo migrate --store-url URL` (as a role that may change \
+     the schema), or read the demo's store with `--store-url sqlite://ijwmo-demo/ijwmo.db`";
+
 #[derive(Debug, Error)]
 pub enum StoreError {
+    /// A read-only command was pointed at a store that does not exist; nothing was created.
+    #[error("no ijwmo store at {url}: {READ_ONLY_HINT}")]
+    Missing { url: String },
+    /// The store exists but lacks migrations this program needs (`applied`: the newest one it
+    /// has, None when it has no ijwmo schema at all).
+    #[error(
+        "the store at {url} {}, this ijwmo needs schema version {needed}: {READ_ONLY_HINT}",
+        match applied { Some(v) => format!("has schema version {v}"), None => "has no ijwmo schema".to_string() }
+    )]
+    Outdated {
+        url: String,
+        applied: Option<i64>,
+        needed: i64,
+    },
+    /// The schema version cannot be read (e.g. the role may not read it: the grants come with
+    /// a migration, so the schema is older than this program's).
+    #[error("cannot read the schema version of the store at {url} ({reason}): {READ_ONLY_HINT}")]
+    SchemaUnreadable { url: String, reason: String },
     /// The database is unreachable or failed; the message must be retried later, not rejected.
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),

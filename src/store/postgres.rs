@@ -14,14 +14,20 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use sqlx::error::{DatabaseError, ErrorKind};
 use sqlx::migrate::Migrator;
-use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Decode, PgConnection, Postgres, Row, Type};
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashSet};
 use std::fmt;
+use std::str::FromStr;
 use std::time::Duration;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The versions of the migrations this program brings.
+pub(super) fn known_migrations() -> Vec<i64> {
+    MIGRATOR.iter().map(|m| m.version).collect()
+}
 
 #[derive(Debug, Clone)]
 pub struct PgStore {
@@ -47,12 +53,26 @@ impl PgStore {
 
     /// Connects a pool of at most `pool_size` connections.
     pub async fn connect_with(url: &str, pool_size: u32) -> Result<PgStore, StoreError> {
-        let pool = PgPoolOptions::new()
-            .max_connections(pool_size.max(1))
-            .acquire_timeout(Duration::from_secs(10))
-            .connect(url)
-            .await?;
-        Ok(PgStore::new(pool))
+        let options = PgConnectOptions::from_str(url)?;
+        Ok(PgStore::new(connect_pool(options, pool_size).await?))
+    }
+
+    /// Connects a small pool whose sessions are read-only (`default_transaction_read_only`),
+    /// for the read-only commands (see [`crate::store::open_read_only`]).
+    pub async fn connect_read_only(url: &str) -> Result<PgStore, StoreError> {
+        let options =
+            PgConnectOptions::from_str(url)?.options([("default_transaction_read_only", "on")]);
+        Ok(PgStore::new(connect_pool(options, 4).await?))
+    }
+
+    /// The migrations applied to this database (see [`crate::store::open_read_only`]).
+    pub(super) async fn applied_migrations(&self) -> Result<super::schema::Applied, StoreError> {
+        super::schema::applied_from(
+            sqlx::query_scalar(super::schema::APPLIED)
+                .fetch_all(&self.pool)
+                .await,
+        )
+        .map_err(redact)
     }
 
     /// How long a claimed outbox row stays with its publisher (tests shorten it).
@@ -64,6 +84,20 @@ impl PgStore {
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
+}
+
+/// Connects a pool after one plain connection: the pool retries a refused connection until
+/// its acquire timeout and then reports only "pool timed out", which hides the cause (server
+/// down, wrong port, unknown database, bad password). The first connection reports it as is.
+async fn connect_pool(options: PgConnectOptions, size: u32) -> Result<PgPool, StoreError> {
+    use sqlx::{ConnectOptions, Connection};
+    let probe = options.connect().await?;
+    let _ = probe.close().await;
+    Ok(PgPoolOptions::new()
+        .max_connections(size.max(1))
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await?)
 }
 
 /// A PostgreSQL error stripped of DETAIL, HINT, WHERE and the rest: for a constraint violation

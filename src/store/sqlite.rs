@@ -26,6 +26,11 @@ use std::time::Duration;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
+/// The versions of the migrations this program brings.
+pub(super) fn known_migrations() -> Vec<i64> {
+    MIGRATOR.iter().map(|m| m.version).collect()
+}
+
 /// How long a writer waits for SQLite's write lock before giving up (the message is retried).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -56,6 +61,31 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         Ok(SqliteStore::new(pool))
+    }
+
+    /// Opens an existing database file read-only, for the read-only commands: never creates
+    /// the file or its folder, never changes the journal mode (see
+    /// [`crate::store::open_read_only`]).
+    pub async fn open_existing(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(false)
+            .read_only(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        Ok(SqliteStore::new(pool))
+    }
+
+    /// The migrations applied to this database (see [`crate::store::open_read_only`]).
+    pub(super) async fn applied_migrations(&self) -> Result<super::schema::Applied, StoreError> {
+        super::schema::applied_from(
+            sqlx::query_scalar(super::schema::APPLIED)
+                .fetch_all(&self.pool)
+                .await,
+        )
     }
 
     /// A private in-memory database. It lives in its one connection, so the pool keeps exactly
