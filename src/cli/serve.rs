@@ -71,6 +71,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let options = ijwmo::store::StoreOptions {
         claim_timeout: config.outbox.claim_timeout,
         pool_size: (in_flight + 4).max(ijwmo::store::PgStore::DEFAULT_POOL_SIZE),
+        ..Default::default()
     };
     let store = ijwmo::store::open_with(&config.store.url, &options)
         .await

@@ -10,7 +10,6 @@ use crate::state::{
 };
 use crate::store::{Received, StoreError};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use sha2::{Digest, Sha256};
 use std::collections::{BTreeSet, HashMap};
 
 pub(crate) fn standard_code(s: Standard) -> &'static str {
@@ -392,58 +391,6 @@ fn dedup<T: Ord + Clone>(v: &[T]) -> Vec<T> {
         .collect()
 }
 
-/// A 64-bit advisory-lock key: the first 8 bytes of SHA-256 over the parts, so every instance
-/// (and every release) derives the same key for the same thing.
-fn lock_key(parts: &[&str]) -> i64 {
-    let mut h = Sha256::new();
-    for p in parts {
-        h.update(p.as_bytes());
-        h.update([0x1f]);
-    }
-    let d = h.finalize();
-    let mut b = [0u8; 8];
-    b.copy_from_slice(&d[..8]);
-    i64::from_be_bytes(b)
-}
-
-/// The lock taken first: one (sender, kind, identificatie), so redeliveries of one message and
-/// reuses of its identification are judged one after the other.
-pub(crate) fn message_lock(received: &Received) -> i64 {
-    lock_key(&[
-        "message",
-        &received.sender,
-        &kind_code(received.kind),
-        &received.identificatie,
-    ])
-}
-
-/// Every state key the message reads or writes, sorted so that two transactions always take
-/// them in the same order (no deadlocks). Scopes are as wide as the state they protect: a
-/// client per domain (any gemeente, any provider), a ToewijzingNummer per gemeente, provider
-/// references per provider, and the provider's declarations to the gemeente (TR318 compares
-/// periods across declaration numbers).
-pub(crate) fn entity_locks(keys: &Keys) -> Vec<i64> {
-    let s = keys.standard();
-    let mut out = BTreeSet::new();
-    for bsn in &keys.bsns {
-        out.insert(lock_key(&["bsn", s, bsn]));
-    }
-    for n in &keys.toewijzing_nummers {
-        out.insert(lock_key(&["toewijzing", s, &keys.gemeente, &n.to_string()]));
-    }
-    for r in &keys.referenties {
-        out.insert(lock_key(&["referentie", s, &keys.agb, r]));
-    }
-    for r in &keys.referentie_nummers {
-        out.insert(lock_key(&["referentienummer", s, &keys.agb, r]));
-    }
-    if let Some(d) = &keys.declaratie_nummer {
-        out.insert(lock_key(&["declaratienummer", s, &keys.agb, d]));
-        out.insert(lock_key(&["declaraties", s, &keys.agb, &keys.gemeente]));
-    }
-    out.into_iter().collect()
-}
-
 /// Rows loaded for the context, before grouping.
 #[derive(Default)]
 pub(crate) struct Loaded {
@@ -612,16 +559,6 @@ pub(crate) fn run_decide(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn lock_keys_are_stable_and_distinct() {
-        assert_eq!(lock_key(&["a", "b"]), lock_key(&["a", "b"]));
-        assert_ne!(lock_key(&["a", "b"]), lock_key(&["ab", ""]));
-        assert_ne!(
-            lock_key(&["bsn", "ijw", "1"]),
-            lock_key(&["bsn", "iwmo", "1"])
-        );
-    }
 
     #[test]
     fn codes_round_trip() {

@@ -3,6 +3,7 @@
 //! pass the same test suite.
 
 mod codec;
+mod locks;
 pub mod postgres;
 mod schema;
 pub mod sqlite;
@@ -24,6 +25,11 @@ use thiserror::Error;
 /// How long a claimed outbox row stays with its publisher before another may take it.
 pub const DEFAULT_CLAIM_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// How long storing a message waits for a PostgreSQL advisory lock that another session holds
+/// before it gives up; the message is then retried, never failed. Judging one message holds
+/// its locks for milliseconds, so only a stuck or hostile session is cut off.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Choices about a store that are not part of its URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreOptions {
@@ -32,6 +38,8 @@ pub struct StoreOptions {
     /// Most connections a PostgreSQL pool opens: at least one per message processed at once,
     /// plus the outbox publisher's (see [`PgStore::DEFAULT_POOL_SIZE`]).
     pub pool_size: u32,
+    /// See [`DEFAULT_LOCK_TIMEOUT`] (PostgreSQL only).
+    pub lock_timeout: Duration,
 }
 
 impl Default for StoreOptions {
@@ -39,6 +47,7 @@ impl Default for StoreOptions {
         StoreOptions {
             claim_timeout: DEFAULT_CLAIM_TIMEOUT,
             pool_size: PgStore::DEFAULT_POOL_SIZE,
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
         }
     }
 }
@@ -64,7 +73,8 @@ pub async fn open_with(url: &str, options: &StoreOptions) -> Result<Arc<dyn Stor
         Arc::new(
             PgStore::connect_with(url, options.pool_size)
                 .await?
-                .with_claim_timeout(claim),
+                .with_claim_timeout(claim)
+                .with_lock_timeout(options.lock_timeout),
         )
     } else {
         return Err(unsupported_scheme(url));

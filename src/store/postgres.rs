@@ -6,8 +6,10 @@
 //! committed; a stricter level would take its snapshot at the lock statement and miss it.
 
 use super::codec::{self, Fields, Halt, Keys, Loaded};
+use super::locks::LockKeys;
 use super::{
     Batched, Counts, Decide, OutboxRow, Received, Store, StoreError, Stored, DEFAULT_CLAIM_TIMEOUT,
+    DEFAULT_LOCK_TIMEOUT,
 };
 use crate::state::{Change, Context, Outgoing, Owner, Prestatie};
 use async_trait::async_trait;
@@ -20,7 +22,9 @@ use std::borrow::Cow;
 use std::collections::{BTreeSet, HashSet};
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::OnceCell;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -33,6 +37,9 @@ pub(super) fn known_migrations() -> Vec<i64> {
 pub struct PgStore {
     pool: PgPool,
     claim_timeout: Duration,
+    lock_timeout: Duration,
+    /// Read from `lock_secret` on first use (it exists once the store is migrated).
+    lock_keys: Arc<OnceCell<LockKeys>>,
 }
 
 impl PgStore {
@@ -40,7 +47,34 @@ impl PgStore {
         PgStore {
             pool,
             claim_timeout: DEFAULT_CLAIM_TIMEOUT,
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            lock_keys: Arc::new(OnceCell::new()),
         }
+    }
+
+    /// How long a message waits for a lock another session holds before it gives up and is
+    /// retried later (default [`DEFAULT_LOCK_TIMEOUT`]).
+    pub fn with_lock_timeout(mut self, timeout: Duration) -> PgStore {
+        self.lock_timeout = timeout;
+        self
+    }
+
+    /// The advisory-lock keys storing `received` takes, in order (for an operator looking
+    /// for who holds them in `pg_locks`, and for tests).
+    pub async fn message_lock_keys(&self, received: &Received) -> Result<Vec<i64>, StoreError> {
+        Ok(self.lock_keys().await?.message(received))
+    }
+
+    /// The database's lock-key derivation (see [`super::locks`]).
+    async fn lock_keys(&self) -> Result<&LockKeys, StoreError> {
+        self.lock_keys
+            .get_or_try_init(|| async {
+                let secret: Vec<u8> = sqlx::query_scalar("SELECT secret FROM lock_secret")
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok::<_, StoreError>(LockKeys::new(&secret))
+            })
+            .await
     }
 
     /// Pool size of [`PgStore::connect`].
@@ -842,13 +876,8 @@ impl PgStore {
     ) -> Result<(), StoreError> {
         let k = Keys::of(keys, crate::message::kind::Standard::Ijw);
         let mut tx = self.pool.begin().await?;
-        let locks = codec::entity_locks(&k);
-        if !locks.is_empty() {
-            sqlx::query("SELECT ijwmo_lock_all($1)")
-                .bind(&locks)
-                .execute(&mut *tx)
-                .await?;
-        }
+        let locks = self.lock_keys().await?.entities(&k);
+        lock_all(&mut tx, &locks, self.lock_timeout).await?;
         let (loaded, _) = load(&mut tx, &k, None).await?;
         let ctx = codec::assemble(&k, loaded, false);
         let sets = derive(&ctx);
@@ -859,8 +888,9 @@ impl PgStore {
 
     /// [`Store::store`], with errors as PostgreSQL reports them.
     async fn judge(&self, received: &Received, decide: &Decide<'_>) -> Result<Stored, StoreError> {
+        let locks = self.lock_keys().await?.message(received);
         let mut tx = self.pool.begin().await?;
-        lock_all(&mut tx, &message_locks(received)).await?;
+        lock_all(&mut tx, &locks, self.lock_timeout).await?;
         let stored = match judge_in(&mut tx, received, decide).await {
             Ok(stored) => stored,
             Err(halt) => {
@@ -884,8 +914,9 @@ impl PgStore {
     /// stay in order). Waiting for a lock while holding many would let batches queue up behind
     /// each other, and could deadlock.
     async fn judge_batch(&self, batch: &[Batched<'_>]) -> Result<Vec<Option<Stored>>, StoreError> {
+        let keys = self.lock_keys().await?;
+        let locks: Vec<Vec<i64>> = batch.iter().map(|(r, _)| keys.message(r)).collect();
         let mut tx = self.pool.begin().await?;
-        let locks: Vec<Vec<i64>> = batch.iter().map(|(r, _)| message_locks(r)).collect();
         let wanted: BTreeSet<i64> = locks.iter().flatten().copied().collect();
         let held: Vec<i64> = sqlx::query_scalar(
             "SELECT k FROM unnest($1::bigint[]) AS k WHERE pg_try_advisory_xact_lock(k)",
@@ -925,31 +956,22 @@ impl PgStore {
     }
 }
 
-/// A message's locks in the order they are taken: its (sender, kind, identificatie) first,
-/// then its state's (sorted), so transactions never wait for each other in a circle.
-fn message_locks(received: &Received) -> Vec<i64> {
-    let mut locks = vec![codec::message_lock(received)];
-    locks.extend(codec::entity_locks(&Keys::new(received)));
-    locks
-}
-
-/// Takes transaction-scoped advisory locks on `keys`, in the given order, in one round trip.
-async fn lock_all(conn: &mut PgConnection, keys: &[i64]) -> Result<(), StoreError> {
-    match keys {
-        [] => {}
-        [key] => {
-            sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                .bind(key)
-                .execute(conn)
-                .await?;
-        }
-        _ => {
-            sqlx::query("SELECT ijwmo_lock_all($1)")
-                .bind(keys)
-                .execute(conn)
-                .await?;
-        }
+/// Takes transaction-scoped advisory locks on `keys`, in the given order, in one round trip,
+/// waiting at most `timeout` for each: a lock held elsewhere for longer fails the transaction
+/// with `lock_not_available` (a [`StoreError::Database`]), and the message is retried later.
+async fn lock_all(
+    conn: &mut PgConnection,
+    keys: &[i64],
+    timeout: Duration,
+) -> Result<(), StoreError> {
+    if keys.is_empty() {
+        return Ok(());
     }
+    sqlx::query("SELECT ijwmo_lock_all($1, $2)")
+        .bind(keys)
+        .bind(format!("{}ms", timeout.as_millis().max(1)))
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
