@@ -96,6 +96,14 @@ impl Pipeline {
         self
     }
 
+    /// The largest message the validator accepts (OP179), from the configured
+    /// `max_message_size`; by default [`crate::validate::MAX_MESSAGE_BYTES`]. The transports
+    /// check the same limit before reading a message; the validator must not apply another.
+    pub fn with_max_message_size(mut self, bytes: usize) -> Pipeline {
+        self.validator.max_bytes = bytes;
+        self
+    }
+
     pub fn facts(&self) -> Option<&Arc<FactsEngine>> {
         self.facts.as_ref()
     }

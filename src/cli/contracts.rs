@@ -94,11 +94,15 @@ fn list(format: Format, store: &StoreArgs) -> anyhow::Result<ExitCode> {
             c.budgetplafond.map(Cell::Int).unwrap_or(Cell::Empty),
         ]);
     }
-    print!("{}", t.render(format));
+    let mut text = t.render(format);
     if format == Format::Table {
         if let (Some(at), Some(source)) = (stored.imported_at, stored.source) {
-            println!("({} rows, imported {at} from {source})", t.rows.len());
+            text.push_str(&format!(
+                "({} rows, imported {at} from {source})\n",
+                t.rows.len()
+            ));
         }
     }
+    super::output::print(&text)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -5,6 +5,7 @@ pub mod demo;
 pub mod facts_args;
 pub mod generate;
 pub mod migrate;
+pub mod output;
 pub mod serve;
 pub mod stats;
 pub mod store_args;

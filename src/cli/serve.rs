@@ -40,8 +40,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 fn init_tracing(log: &LogConfig) -> anyhow::Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_new(&log.filter)
         .with_context(|| format!("log filter '{}'", log.filter))?;
+    // colours only for a person at a terminal: a log file or journal gets plain text
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr);
     let result = match log.format {
         LogFormat::Text => builder.try_init(),
@@ -82,7 +85,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             )
         })?;
     store.migrate().await.context("migrating the store")?;
-    let mut pipeline = Pipeline::new(store.clone(), Settings { today: None });
+    let mut pipeline = Pipeline::new(store.clone(), Settings { today: None })
+        .with_max_message_size(config.max_message_size);
     let facts = if config.facts.enabled() {
         let engine = ijwmo::facts::FactsEngine::from_config(&config.facts)?;
         pipeline = pipeline.with_facts(engine.clone());

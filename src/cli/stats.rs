@@ -91,7 +91,9 @@ struct PayersArg {
 impl PayersArg {
     fn load(&self) -> anyhow::Result<Betalers> {
         match &self.payers {
-            Some(path) => Ok(Betalers::from_file(path)?),
+            Some(path) => {
+                Betalers::from_file(path).with_context(|| format!("--payers {}", path.display()))
+            }
             None => Ok(Betalers::default()),
         }
     }
@@ -99,7 +101,7 @@ impl PayersArg {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let (table, format) = block_on(table(args.command))??;
-    print!("{}", table.render(format));
+    super::output::print(&table.render(format))?;
     Ok(ExitCode::SUCCESS)
 }
 

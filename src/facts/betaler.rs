@@ -51,15 +51,34 @@ pub enum BetalersError {
         path: String,
         source: std::io::Error,
     },
-    #[error("payer rules: {0}")]
-    Parse(#[from] Box<toml::de::Error>),
+    /// Where and what, never the text of the file: it may be any file (`--payers /etc/passwd`).
+    #[error("not a TOML file of payer rules: {0}")]
+    Parse(String),
     #[error("payer rules: {0}")]
     Invalid(String),
 }
 
+/// A TOML error as "line L, column C: message", without the quoted source line that the
+/// error's own Display shows, and with quoted values in the message left out.
+fn describe(text: &str, e: &toml::de::Error) -> String {
+    let quoted = regex::Regex::new(r#""[^"]*""#).expect("a valid pattern");
+    let message = quoted.replace_all(e.message().trim(), "\"…\"");
+    let message: String = message.chars().take(160).collect();
+    match e.span() {
+        Some(span) => {
+            let before = &text.as_bytes()[..span.start.min(text.len())];
+            let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+            let column = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+            format!("line {line}, column {column}: {message}")
+        }
+        None => message,
+    }
+}
+
 impl Betalers {
     pub fn from_toml(text: &str) -> Result<Betalers, BetalersError> {
-        let b: Betalers = toml::from_str(text).map_err(Box::new)?;
+        let b: Betalers =
+            toml::from_str(text).map_err(|e| BetalersError::Parse(describe(text, &e)))?;
         b.check()?;
         Ok(b)
     }
@@ -230,6 +249,15 @@ mod tests {
     #[test]
     fn bad_rules_are_refused_with_the_reason() {
         let err = |text: &str| Betalers::from_toml(text).unwrap_err().to_string();
+        // any file may be passed: say where and what is wrong, never echo its content
+        let e = err("root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1::/usr/sbin:/bin/sh\n");
+        assert!(
+            e.starts_with("not a TOML file of payer rules: line 1, column "),
+            "{e}"
+        );
+        assert!(!e.contains("root") && !e.contains("bin"), "{e}");
+        let e = err("[[regionaal_budget]]\nnaam = 5\n");
+        assert!(e.contains("line 2"), "{e}");
         let e = err(&MIDDEN_HOLLAND.replace("23.08", "23.07"));
         assert!(e.contains("adds up to 99.99"), "{e}");
         let e = err(&MIDDEN_HOLLAND.replace("\"0627\" =", "\"627\" ="));

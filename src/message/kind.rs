@@ -91,6 +91,28 @@ impl MessageKind {
         (kind.standard.slug() == std && kind.namespace() == ns).then_some(kind)
     }
 
+    /// The release a message namespace of ANOTHER iJw/iWmo release names, e.g. "iJw 2.3" for
+    /// `http://www.istandaarden.nl/ijw/2_3/jw301/schema` (the pattern every release uses:
+    /// standard, release with an underscore, message, `schema`). None for 3.2 and for
+    /// namespaces that are not an iStandaarden message at all.
+    pub fn other_release(ns: &str) -> Option<String> {
+        let rest = ns.strip_prefix("http://www.istandaarden.nl/")?;
+        let (std, rest) = rest.split_once('/')?;
+        let (release, rest) = rest.split_once('/')?;
+        let name = rest.strip_suffix("/schema")?;
+        let standard = match std {
+            "ijw" => "iJw",
+            "iwmo" => "iWmo",
+            _ => return None,
+        };
+        let (major, minor) = release.split_once('_')?;
+        let number =
+            |p: &str| !p.is_empty() && p.len() <= 2 && p.bytes().all(|b| b.is_ascii_digit());
+        let message = |c: char| c.is_ascii_alphanumeric();
+        (number(major) && number(minor) && release != "3_2" && name.chars().all(message))
+            .then(|| format!("{standard} {major}.{minor}"))
+    }
+
     /// The Vektis BerichtCode (COD002) fixed for this kind.
     pub fn berichtcode(self) -> u16 {
         let idx = NUMBERS.iter().position(|n| *n == self.number).unwrap_or(0);
@@ -182,5 +204,31 @@ mod tests {
         assert_eq!(MessageKind::from_name("wmo301").unwrap().berichtcode(), 414);
         assert_eq!(MessageKind::from_name("WMO325").unwrap().berichtcode(), 485);
         assert_eq!(jw323.answered_by().unwrap().to_string(), "JW325");
+    }
+
+    #[test]
+    fn other_releases_are_named() {
+        let other = |ns: &str| MessageKind::other_release(ns);
+        assert_eq!(
+            other("http://www.istandaarden.nl/ijw/2_3/jw301/schema").as_deref(),
+            Some("iJw 2.3")
+        );
+        assert_eq!(
+            other("http://www.istandaarden.nl/iwmo/2_0/wmo315/schema").as_deref(),
+            Some("iWmo 2.0")
+        );
+        assert_eq!(
+            other("http://www.istandaarden.nl/ijw/3_0/basisschema/schema").as_deref(),
+            Some("iJw 3.0")
+        );
+        assert_eq!(
+            other("http://www.istandaarden.nl/ijw/3_2/jw301/schema"),
+            None
+        );
+        assert_eq!(
+            other("http://www.istandaarden.nl/iwlz/2_3/wlz301/schema"),
+            None
+        );
+        assert_eq!(other("http://example.org/ijw/2_3/jw301/schema"), None);
     }
 }

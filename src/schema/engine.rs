@@ -454,11 +454,13 @@ fn open_root<'a, 'd>(
     };
     let ns = String::from_utf8_lossy(ns);
     let Some(kind) = MessageKind::from_namespace(&ns) else {
-        refuse(
-            run,
-            "xml.namespace",
-            format!("unknown message namespace '{ns}'"),
-        );
+        let message = match MessageKind::other_release(&ns) {
+            Some(release) => {
+                format!("{release} is not supported; this service reads iJw/iWmo 3.2")
+            }
+            None => format!("unknown message namespace '{ns}'"),
+        };
+        refuse(run, "xml.namespace", message);
         return;
     };
     run.out.kind = Some(kind);

@@ -142,8 +142,9 @@ impl Spool {
         let mut now: HashMap<PathBuf, (u64, SystemTime)> = HashMap::new();
         for entry in std::fs::read_dir(&self.folders.inbox)? {
             let entry = entry?;
-            let name = entry.file_name();
-            let Some(name) = name.to_str() else { continue };
+            // a name that is not UTF-8 is taken too (as its lossy form) and rejected with the
+            // reason in process_file, rather than left in the inbox unseen
+            let name = entry.file_name().to_string_lossy().into_owned();
             if name.starts_with('.') || !name.to_ascii_lowercase().ends_with(".xml") {
                 continue;
             }
@@ -194,6 +195,19 @@ impl Spool {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(FileOutcome::Gone),
             Err(e) => return Err(e),
         };
+        if let Some(reason) = unusable_name(path) {
+            let text = reason.clone();
+            let (from, to) = (path.to_path_buf(), self.folders.rejected.clone());
+            let moved_to = blocking(move || reject(&from, &to, &text)).await?;
+            tracing::warn!(file = %moved_to.display(), "{reason}");
+            return Ok(FileOutcome::Rejected {
+                handled: Handled::Unprocessable {
+                    reason,
+                    findings: Vec::new(),
+                },
+                moved_to,
+            });
+        }
         let received_at: DateTime<Utc> = meta.modified()?.into();
         let origin = format!(
             "spool:{}",
@@ -462,6 +476,20 @@ fn reject(from: &Path, rejected: &Path, reason: &str) -> io::Result<PathBuf> {
     std::fs::rename(from, &to)?;
     sync_dir(rejected)?;
     Ok(to)
+}
+
+/// Why an input file cannot be taken by its name, if so. Decision: a name that is not UTF-8
+/// cannot be logged, reported or answered about faithfully, so the file is rejected (moved to
+/// `rejected/` under the name with the bad bytes replaced by U+FFFD, reason beside it) instead
+/// of read; the sender renames it and puts it back.
+fn unusable_name(path: &Path) -> Option<String> {
+    let name = path.file_name()?;
+    name.to_str().is_none().then(|| {
+        format!(
+            "the file name {:?} is not valid UTF-8: rename the file and put it back in the inbox",
+            name.to_string_lossy()
+        )
+    })
 }
 
 fn file_name(path: &Path) -> String {
