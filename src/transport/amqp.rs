@@ -53,7 +53,7 @@
 use super::outbox::{OutboxPublisher, Sink, SinkError};
 use super::{log_outcome, too_large, Backoff, Summary};
 use crate::config::{AmqpConfig, Config};
-use crate::finding::Finding;
+use crate::finding::{truncate, Finding};
 use crate::pipeline::{Handled, Incoming, Pipeline, PipelineError};
 use crate::state::Outgoing;
 use crate::store::OutboxRow;
@@ -96,8 +96,6 @@ pub const HEADER_ORIGINAL_EXCHANGE: &str = "x-ijwmo-original-exchange";
 pub const HEADER_ORIGINAL_ROUTING_KEY: &str = "x-ijwmo-original-routing-key";
 pub const HEADER_RECEIVED_AT: &str = "x-ijwmo-received-at";
 
-/// At most this many findings travel in [`HEADER_FINDINGS`].
-const MAX_HEADER_FINDINGS: usize = 100;
 /// First wait after a failure (reconnect, transient processing error).
 const INITIAL_BACKOFF: Duration = Duration::from_millis(250);
 /// How often connection and channel status are checked besides the event stream.
@@ -398,59 +396,28 @@ impl Publisher {
     }
 }
 
-/// The original properties (message id, timestamp, …) with the dead-letter headers added.
+/// The original properties (message id, timestamp, …) with the dead-letter headers added,
+/// bounded by construction (see [`super::dead_letter`]).
 fn dead_letter_properties(
     delivery: &Delivery,
     received_at: DateTime<Utc>,
     reason: &str,
     findings: &[Finding],
 ) -> BasicProperties {
-    let mut headers = delivery.properties.headers().clone().unwrap_or_default();
-    let first = findings.first();
-    let text = |s: &str| long_string(s);
-    headers.insert(HEADER_REASON.into(), text(&truncate(reason, 4000)));
-    headers.insert(
-        HEADER_RULE.into(),
-        text(first.and_then(|f| f.rule.as_deref()).unwrap_or("-")),
-    );
-    if let Some(f) = first {
-        headers.insert(HEADER_LINE.into(), AMQPValue::LongLongInt(f.line.into()));
-        headers.insert(
-            HEADER_COLUMN.into(),
-            AMQPValue::LongLongInt(f.column.into()),
-        );
-        headers.insert(HEADER_PATH.into(), text(&f.path));
+    let headers = super::dead_letter::DeadLetter {
+        original_headers: delivery.properties.headers().as_ref(),
+        exchange: delivery.exchange.as_str(),
+        routing_key: delivery.routing_key.as_str(),
+        received_at,
+        reason,
+        findings,
     }
-    let listed = &findings[..findings.len().min(MAX_HEADER_FINDINGS)];
-    headers.insert(
-        HEADER_FINDINGS.into(),
-        text(&serde_json::to_string(listed).unwrap_or_default()),
-    );
-    headers.insert(
-        HEADER_ORIGINAL_EXCHANGE.into(),
-        text(delivery.exchange.as_str()),
-    );
-    headers.insert(
-        HEADER_ORIGINAL_ROUTING_KEY.into(),
-        text(delivery.routing_key.as_str()),
-    );
-    headers.insert(HEADER_RECEIVED_AT.into(), text(&received_at.to_rfc3339()));
+    .headers();
     delivery
         .properties
         .clone()
         .with_delivery_mode(2)
         .with_headers(headers)
-}
-
-fn truncate(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_string();
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &s[..end])
 }
 
 /// A short string, cut to the 255 bytes AMQP allows.
