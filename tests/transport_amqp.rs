@@ -856,3 +856,37 @@ async fn a_poison_message_with_a_huge_value_is_dead_lettered_once_and_intake_goe
     );
     assert_eq!(b.count(&b.cfg.amqp.input_queue).await, 0);
 }
+
+/// Regression (issue 13, defect 6): AMQP timestamps of 1970, 2100 and the year 5138 were
+/// accepted as receipt times. They are dead-lettered with the reason; a plausible one is judged.
+#[tokio::test]
+async fn a_receipt_time_out_of_bounds_is_dead_lettered_with_its_reason() {
+    let Some(mut b) = Broker::new("receipt-time").await else {
+        return;
+    };
+    let out = b.answers_queue().await;
+    let (pipeline, store) = echo_pipeline().await;
+    let (cancel, task) = b.start(pipeline);
+    let far = 99_999_999_999u64; // seconds: the year 5138
+    for (id, ts) in [("t-1970", 1u64), ("t-2100", 4_102_444_800), ("t-5138", far)] {
+        let m = fixture_with_id("JW305.xml", "JHG305-00231", id);
+        b.publish_input(&m, input_properties(id, ts)).await;
+    }
+    let ok = fixture_with_id("JW305.xml", "JHG305-00231", "t-ok");
+    b.publish_input(&ok, input_properties("t-ok", 1_783_000_000))
+        .await;
+    b.wait_message(&out, "ECHO-t-ok", 20).await;
+    let mut dead = Vec::new();
+    for _ in 0..3 {
+        let d = b.wait_get(&b.cfg.amqp.dead_letter_queue, 20).await;
+        assert_eq!(
+            header(&d, amqp::HEADER_RULE).as_deref(),
+            Some("intake.receipt-time")
+        );
+        dead.push(d.properties.message_id().as_ref().unwrap().to_string());
+    }
+    dead.sort();
+    assert_eq!(dead, ["t-1970", "t-2100", "t-5138"]);
+    stop(cancel, task).await;
+    assert_eq!(store.counts().await.unwrap().messages, 1);
+}

@@ -472,7 +472,8 @@ impl Sink for Publisher {
 }
 
 /// The receipt time of a delivery: its `timestamp` property (seconds since the epoch; values
-/// too large for seconds are read as milliseconds), else now.
+/// too large for seconds are read as milliseconds), else now. Times outside the accepted window
+/// (before 2022 or in the future) are refused before judging, see [`super::receipt`].
 pub fn receipt_time(properties: &BasicProperties) -> DateTime<Utc> {
     let from_property = properties.timestamp().and_then(|ts| {
         let ts = i64::try_from(ts).ok()?;
@@ -508,18 +509,27 @@ impl Worker {
     /// module doc).
     async fn handle_batch(&self, publisher: &Publisher, deliveries: Vec<Delivery>) {
         let taken: Vec<Taken> = deliveries.into_iter().map(Taken::new).collect();
-        let fits = |t: &Taken| t.incoming.bytes.len() <= self.max_message_size;
+        // refused at intake (too large, receipt time out of bounds) never reach the pipeline
+        let now = Utc::now();
+        let mut refused: Vec<Option<Handled>> = taken
+            .iter()
+            .map(|t| match t.incoming.bytes.len() > self.max_message_size {
+                true => Some(too_large(t.incoming.bytes.len(), self.max_message_size)),
+                false => super::receipt::refuse(t.incoming.received_at, now),
+            })
+            .collect();
         let inputs: Vec<&Incoming> = taken
             .iter()
-            .filter(|t| fits(t))
-            .map(|t| &t.incoming)
+            .zip(&refused)
+            .filter(|(_, r)| r.is_none())
+            .map(|(t, _)| &t.incoming)
             .collect();
         let mut judged = self.pipeline.handle_batch(&inputs).await.into_iter();
-        let results: Vec<Result<Handled, PipelineError>> = taken
-            .iter()
-            .map(|t| match fits(t) {
-                true => judged.next().expect("one result per input"),
-                false => Ok(too_large(t.incoming.bytes.len(), self.max_message_size)),
+        let results: Vec<Result<Handled, PipelineError>> = refused
+            .iter_mut()
+            .map(|r| match r.take() {
+                None => judged.next().expect("one result per input"),
+                Some(h) => Ok(h),
             })
             .collect();
         let mut acks = Vec::with_capacity(taken.len());

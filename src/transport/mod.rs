@@ -9,6 +9,7 @@
 pub mod amqp;
 pub mod dead_letter;
 pub mod outbox;
+pub mod receipt;
 pub mod spool;
 
 use crate::finding::Finding;
