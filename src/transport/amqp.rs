@@ -96,6 +96,8 @@ pub const HEADER_ORIGINAL_EXCHANGE: &str = "x-ijwmo-original-exchange";
 pub const HEADER_ORIGINAL_ROUTING_KEY: &str = "x-ijwmo-original-routing-key";
 pub const HEADER_RECEIVED_AT: &str = "x-ijwmo-received-at";
 
+/// Outbox rows remembered as already logged returned; beyond it the memory starts again.
+const MAX_RETURNED_REMEMBERED: usize = 100_000;
 /// First wait after a failure (reconnect, transient processing error).
 const INITIAL_BACKOFF: Duration = Duration::from_millis(250);
 /// How often connection and channel status are checked besides the event stream.
@@ -197,6 +199,8 @@ pub struct Publisher {
     timeout: Duration,
     /// Fired when the channel failed (error or confirm timeout): the session reconnects.
     broken: CancellationToken,
+    /// Outbox rows already logged as returned (each is logged once).
+    returned_rows: std::sync::Mutex<HashSet<i64>>,
 }
 
 /// What became of one publish.
@@ -222,6 +226,7 @@ impl Publisher {
             dead_letter_exchange: cfg.dead_letter_exchange.clone(),
             timeout: cfg.publish_timeout,
             broken: CancellationToken::new(),
+            returned_rows: std::sync::Mutex::new(HashSet::new()),
         })
     }
 
@@ -373,6 +378,34 @@ impl Publisher {
         Ok(out)
     }
 
+    /// A row the broker returned as unroutable (no queue bound for its routing key — a normal
+    /// state while a receiver has not bound its queue yet): counted every time in
+    /// `ijwmo_returned_messages_total`, logged once per row as metadata only (the row is retried
+    /// at every claim timeout, and the body holds personal data).
+    fn returned(&self, row: &OutboxRow, reply_code: u16, reply_text: &str) {
+        let kind = row.message.kind.to_string();
+        metrics::counter!("ijwmo_returned_messages_total", "kind" => kind.clone()).increment(1);
+        let first = {
+            let mut seen = self.returned_rows.lock().unwrap_or_else(|e| e.into_inner());
+            if seen.len() >= MAX_RETURNED_REMEMBERED {
+                seen.clear();
+            }
+            seen.insert(row.id)
+        };
+        if first {
+            tracing::warn!(
+                outbox_id = row.id,
+                kind,
+                routing_key = %row.message.routing_key,
+                reply_code,
+                reply_text,
+                "outgoing message returned: no queue bound for its routing key; it stays unsent and is retried"
+            );
+        } else {
+            tracing::debug!(outbox_id = row.id, "outgoing message returned again");
+        }
+    }
+
     /// Publishes unprocessable input to the dead-letter exchange with the reason in headers.
     /// `Ok(true)` once the broker confirmed it and routed it to a queue.
     pub async fn dead_letter(
@@ -447,13 +480,7 @@ impl Sink for Publisher {
                 Published::Unroutable {
                     reply_code,
                     reply_text,
-                } => tracing::error!(
-                    outbox_id = row.id,
-                    routing_key = %row.message.routing_key,
-                    reply_code,
-                    reply_text,
-                    "outgoing message unroutable: no queue bound for its routing key"
-                ),
+                } => self.returned(row, reply_code, &reply_text),
                 Published::Nacked => tracing::warn!(
                     outbox_id = row.id,
                     routing_key = %row.message.routing_key,
