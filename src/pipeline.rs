@@ -343,6 +343,7 @@ pub fn internal_error(origin: &str, panic: Box<dyn Any + Send>) -> Handled {
 fn unprocessable(findings: Vec<Finding>) -> Handled {
     let reason = findings
         .first()
+        .map(|f| f.clone().bounded())
         .map(|f| {
             format!(
                 "{} at {}:{} {}: {}",

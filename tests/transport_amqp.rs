@@ -800,3 +800,93 @@ async fn declared_topology_matches_the_deploy_definitions() {
         );
     }
 }
+
+/// Regression (issue 13, defect 1): a finding quoting a 135 KB value made the dead-letter
+/// headers larger than the broker's frame; the broker closed the connection, the message came
+/// back, and intake stalled forever. Now the poison message is dead-lettered once, with bounded
+/// headers, while the messages around it are all stored.
+#[tokio::test]
+async fn a_poison_message_with_a_huge_value_is_dead_lettered_once_and_intake_goes_on() {
+    use ijwmo::transport::dead_letter;
+    let Some(mut b) = Broker::new("poison-header").await else {
+        return;
+    };
+    let out = b.answers_queue().await;
+    let (pipeline, store) = echo_pipeline().await;
+    let (cancel, task) = b.start(pipeline);
+
+    let poison = String::from_utf8(fixture("JW301.xml"))
+        .unwrap()
+        .replacen("2014-06-12", &"1".repeat(135_000), 1)
+        .into_bytes();
+    let normal = 40;
+    for i in 0..normal {
+        if i == normal / 2 {
+            b.publish_input(&poison, input_properties("poison", 1_783_000_000))
+                .await;
+        }
+        let m = fixture_with_id("JW305.xml", "JHG305-00231", &format!("P305-{i:04}"));
+        b.publish_input(&m, input_properties(&format!("in-{i}"), 1_783_000_000))
+            .await;
+    }
+    eventually(60, "every normal message stored", || async {
+        (store.counts().await.unwrap().messages == normal).then_some(())
+    })
+    .await;
+    let dead = b.wait_get(&b.cfg.amqp.dead_letter_queue, 20).await;
+    assert_eq!(dead.data, poison);
+    let headers = dead.properties.headers().clone().expect("headers");
+    let size = dead_letter::table_len(&headers);
+    assert!(
+        size <= dead_letter::MAX_HEADERS_BYTES,
+        "headers of {size} bytes"
+    );
+    assert_eq!(
+        header(&dead, amqp::HEADER_RULE).as_deref(),
+        Some("schema.date")
+    );
+    let findings = header(&dead, amqp::HEADER_FINDINGS).unwrap();
+    assert!(findings.contains("135000 characters"), "{findings}");
+    b.wait_message(&out, "ECHO-P305-0000", 10).await;
+    stop(cancel, task).await;
+    assert_eq!(
+        b.count(&b.cfg.amqp.dead_letter_queue).await,
+        0,
+        "dead-lettered exactly once"
+    );
+    assert_eq!(b.count(&b.cfg.amqp.input_queue).await, 0);
+}
+
+/// Regression (issue 13, defect 6): AMQP timestamps of 1970, 2100 and the year 5138 were
+/// accepted as receipt times. They are dead-lettered with the reason; a plausible one is judged.
+#[tokio::test]
+async fn a_receipt_time_out_of_bounds_is_dead_lettered_with_its_reason() {
+    let Some(mut b) = Broker::new("receipt-time").await else {
+        return;
+    };
+    let out = b.answers_queue().await;
+    let (pipeline, store) = echo_pipeline().await;
+    let (cancel, task) = b.start(pipeline);
+    let far = 99_999_999_999u64; // seconds: the year 5138
+    for (id, ts) in [("t-1970", 1u64), ("t-2100", 4_102_444_800), ("t-5138", far)] {
+        let m = fixture_with_id("JW305.xml", "JHG305-00231", id);
+        b.publish_input(&m, input_properties(id, ts)).await;
+    }
+    let ok = fixture_with_id("JW305.xml", "JHG305-00231", "t-ok");
+    b.publish_input(&ok, input_properties("t-ok", 1_783_000_000))
+        .await;
+    b.wait_message(&out, "ECHO-t-ok", 20).await;
+    let mut dead = Vec::new();
+    for _ in 0..3 {
+        let d = b.wait_get(&b.cfg.amqp.dead_letter_queue, 20).await;
+        assert_eq!(
+            header(&d, amqp::HEADER_RULE).as_deref(),
+            Some("intake.receipt-time")
+        );
+        dead.push(d.properties.message_id().as_ref().unwrap().to_string());
+    }
+    dead.sort();
+    assert_eq!(dead, ["t-1970", "t-2100", "t-5138"]);
+    stop(cancel, task).await;
+    assert_eq!(store.counts().await.unwrap().messages, 1);
+}

@@ -386,3 +386,68 @@ impl CountsNow for Instrumented {
         within(10, "counts", self.counts()).await.unwrap()
     }
 }
+
+/// Regression (issue 13, defect 6): a file's modification time is its receipt time; one in
+/// 1970 or far in the future was accepted and every deadline counted from it. Now it is
+/// rejected with its reason, and a file with an ordinary time next to it is processed.
+#[tokio::test]
+async fn a_receipt_time_out_of_bounds_is_rejected_with_its_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path());
+    let (pipeline, store) = echo_pipeline().await;
+    let mut spool = Spool::new(pipeline, &cfg).unwrap();
+    let folders = spool.folders().clone();
+    let epoch = SystemTime::UNIX_EPOCH;
+    let future = SystemTime::now() + Duration::from_secs(3 * 24 * 3600);
+    drop_in(
+        &folders.inbox,
+        "1970.xml",
+        &fixture("JW305.xml"),
+        Some(epoch + Duration::from_secs(1)),
+    );
+    drop_in(
+        &folders.inbox,
+        "future.xml",
+        &fixture("JW305.xml"),
+        Some(future),
+    );
+    let ok = epoch + Duration::from_secs(1_783_000_000);
+    drop_in(&folders.inbox, "ok.xml", &fixture("JW305.xml"), Some(ok));
+    let scan = two_scans(&mut spool).await;
+    assert_eq!((scan.rejected, scan.done), (2, 1));
+    for name in ["1970.xml", "future.xml"] {
+        let reason =
+            std::fs::read_to_string(folders.rejected.join(format!("{name}.reason.txt"))).unwrap();
+        assert!(reason.starts_with("intake.receipt-time"), "{reason}");
+    }
+    assert_eq!(store.counts_now().await.messages, 1);
+}
+
+/// Regression (issue 13, defect 1): a 10 MB bad date gave a 20 MB reason file (the value
+/// quoted in the finding and again in the reason). The reason file stays small.
+#[tokio::test]
+async fn a_huge_bad_value_gives_a_small_reason_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path());
+    let (pipeline, _store) = echo_pipeline().await;
+    let mut spool = Spool::new(pipeline, &cfg).unwrap();
+    let folders = spool.folders().clone();
+    let huge = String::from_utf8(fixture("JW301.xml")).unwrap().replacen(
+        "2014-06-12",
+        &"7".repeat(10 << 20),
+        1,
+    );
+    drop_in(&folders.inbox, "huge.xml", huge.as_bytes(), None);
+    assert_eq!(two_scans(&mut spool).await.rejected, 1);
+    let reason = std::fs::read_to_string(folders.rejected.join("huge.xml.reason.txt")).unwrap();
+    assert!(reason.starts_with("schema.date"), "{}", &reason[..200]);
+    assert!(
+        reason.len() < 4_096,
+        "reason file of {} bytes",
+        reason.len()
+    );
+    assert!(
+        reason.contains(&format!("({} characters)", 10 << 20)),
+        "{reason}"
+    );
+}

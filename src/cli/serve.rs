@@ -2,7 +2,7 @@
 //! outbox publisher — until SIGTERM or SIGINT, then shuts down gracefully and exits 0.
 
 use anyhow::Context;
-use ijwmo::config::{Config, LogConfig, LogFormat, Overrides, TransportKind};
+use ijwmo::config::{Config, LogConfig, Overrides, TransportKind};
 use ijwmo::pipeline::{Pipeline, Settings};
 use ijwmo::transport::{amqp, spool};
 use std::process::ExitCode;
@@ -35,26 +35,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Logs to stderr, as text or one JSON object per line. Log lines carry message kind, sender,
-/// identification and verdict — never a BSN or a finding's text.
+/// Logs to stderr, as text or one JSON object per line, through the service's privacy filter
+/// (see [`ijwmo::logging`]). Log lines carry message kind, sender, identification and verdict —
+/// never a BSN, a finding's text or a message body, not even from the libraries.
 fn init_tracing(log: &LogConfig) -> anyhow::Result<()> {
-    let filter = tracing_subscriber::EnvFilter::try_new(&log.filter)
-        .with_context(|| format!("log filter '{}'", log.filter))?;
-    // colours only for a person at a terminal: a log file or journal gets plain text
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(ansi)
-        .with_writer(std::io::stderr);
-    let result = match log.format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(false)
-            .try_init(),
-    };
-    result.map_err(|e| anyhow::anyhow!("cannot install the logger: {e}"))
+    Ok(ijwmo::logging::install(log)?)
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {

@@ -1,5 +1,6 @@
 //! Simple types (`LDT_*`): facets and the XML Schema lexical rules for checking one value.
 
+use crate::finding::{quote, truncate, MAX_QUOTE_CHARS};
 use regex::Regex;
 use std::sync::Arc;
 
@@ -198,16 +199,16 @@ impl SimpleType {
             Base::String => {}
             Base::Integer => match parse_integer(value) {
                 Some(v) => integer = Some(v),
-                None => return err("integer", format!("'{raw}' is not a whole number")),
+                None => return err("integer", format!("{} is not a whole number", quote(raw))),
             },
             Base::Date => {
                 if let Err(why) = check_date(value) {
-                    return err("date", format!("'{raw}' is not a valid date: {why}"));
+                    return err("date", format!("{} is not a valid date: {why}", quote(raw)));
                 }
             }
             Base::Time => {
                 if let Err(why) = check_time(value) {
-                    return err("time", format!("'{raw}' is not a valid time: {why}"));
+                    return err("time", format!("{} is not a valid time: {why}", quote(raw)));
                 }
             }
         }
@@ -220,7 +221,10 @@ impl SimpleType {
                         if len == 0 {
                             "the element is empty; leave optional elements out instead".to_string()
                         } else {
-                            format!("'{raw}' has {len} characters, at least {min} required")
+                            format!(
+                                "{} has {len} characters, at least {min} required",
+                                quote(raw)
+                            )
                         },
                     );
                 }
@@ -239,8 +243,10 @@ impl SimpleType {
                 return err(
                     "pattern",
                     format!(
-                        "'{raw}' does not match the pattern {} of {}",
-                        p.source, self.name
+                        "{} does not match the pattern {} of {}",
+                        quote(raw),
+                        p.source,
+                        self.name
                     ),
                 );
             }
@@ -249,7 +255,12 @@ impl SimpleType {
             if !list.contains(value) {
                 return err(
                     "enumeration",
-                    format!("'{raw}' is not a code of list {} ({})", list.id, list.name),
+                    format!(
+                        "{} is not a code of list {} ({})",
+                        quote(raw),
+                        list.id,
+                        list.name
+                    ),
                 );
             }
         }
@@ -258,7 +269,8 @@ impl SimpleType {
                 return err(
                     "range",
                     format!(
-                        "{raw} lies outside {}..{}",
+                        "{} lies outside {}..{}",
+                        truncate(raw, MAX_QUOTE_CHARS),
                         self.min.map_or("".into(), |m| m.to_string()),
                         self.max.map_or("".into(), |m| m.to_string())
                     ),

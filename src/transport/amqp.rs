@@ -53,7 +53,7 @@
 use super::outbox::{OutboxPublisher, Sink, SinkError};
 use super::{log_outcome, too_large, Backoff, Summary};
 use crate::config::{AmqpConfig, Config};
-use crate::finding::Finding;
+use crate::finding::{truncate, Finding};
 use crate::pipeline::{Handled, Incoming, Pipeline, PipelineError};
 use crate::state::Outgoing;
 use crate::store::OutboxRow;
@@ -96,8 +96,8 @@ pub const HEADER_ORIGINAL_EXCHANGE: &str = "x-ijwmo-original-exchange";
 pub const HEADER_ORIGINAL_ROUTING_KEY: &str = "x-ijwmo-original-routing-key";
 pub const HEADER_RECEIVED_AT: &str = "x-ijwmo-received-at";
 
-/// At most this many findings travel in [`HEADER_FINDINGS`].
-const MAX_HEADER_FINDINGS: usize = 100;
+/// Outbox rows remembered as already logged returned; beyond it the memory starts again.
+const MAX_RETURNED_REMEMBERED: usize = 100_000;
 /// First wait after a failure (reconnect, transient processing error).
 const INITIAL_BACKOFF: Duration = Duration::from_millis(250);
 /// How often connection and channel status are checked besides the event stream.
@@ -199,6 +199,8 @@ pub struct Publisher {
     timeout: Duration,
     /// Fired when the channel failed (error or confirm timeout): the session reconnects.
     broken: CancellationToken,
+    /// Outbox rows already logged as returned (each is logged once).
+    returned_rows: std::sync::Mutex<HashSet<i64>>,
 }
 
 /// What became of one publish.
@@ -224,6 +226,7 @@ impl Publisher {
             dead_letter_exchange: cfg.dead_letter_exchange.clone(),
             timeout: cfg.publish_timeout,
             broken: CancellationToken::new(),
+            returned_rows: std::sync::Mutex::new(HashSet::new()),
         })
     }
 
@@ -375,6 +378,34 @@ impl Publisher {
         Ok(out)
     }
 
+    /// A row the broker returned as unroutable (no queue bound for its routing key — a normal
+    /// state while a receiver has not bound its queue yet): counted every time in
+    /// `ijwmo_returned_messages_total`, logged once per row as metadata only (the row is retried
+    /// at every claim timeout, and the body holds personal data).
+    fn returned(&self, row: &OutboxRow, reply_code: u16, reply_text: &str) {
+        let kind = row.message.kind.to_string();
+        metrics::counter!("ijwmo_returned_messages_total", "kind" => kind.clone()).increment(1);
+        let first = {
+            let mut seen = self.returned_rows.lock().unwrap_or_else(|e| e.into_inner());
+            if seen.len() >= MAX_RETURNED_REMEMBERED {
+                seen.clear();
+            }
+            seen.insert(row.id)
+        };
+        if first {
+            tracing::warn!(
+                outbox_id = row.id,
+                kind,
+                routing_key = %row.message.routing_key,
+                reply_code,
+                reply_text,
+                "outgoing message returned: no queue bound for its routing key; it stays unsent and is retried"
+            );
+        } else {
+            tracing::debug!(outbox_id = row.id, "outgoing message returned again");
+        }
+    }
+
     /// Publishes unprocessable input to the dead-letter exchange with the reason in headers.
     /// `Ok(true)` once the broker confirmed it and routed it to a queue.
     pub async fn dead_letter(
@@ -398,59 +429,28 @@ impl Publisher {
     }
 }
 
-/// The original properties (message id, timestamp, …) with the dead-letter headers added.
+/// The original properties (message id, timestamp, …) with the dead-letter headers added,
+/// bounded by construction (see [`super::dead_letter`]).
 fn dead_letter_properties(
     delivery: &Delivery,
     received_at: DateTime<Utc>,
     reason: &str,
     findings: &[Finding],
 ) -> BasicProperties {
-    let mut headers = delivery.properties.headers().clone().unwrap_or_default();
-    let first = findings.first();
-    let text = |s: &str| long_string(s);
-    headers.insert(HEADER_REASON.into(), text(&truncate(reason, 4000)));
-    headers.insert(
-        HEADER_RULE.into(),
-        text(first.and_then(|f| f.rule.as_deref()).unwrap_or("-")),
-    );
-    if let Some(f) = first {
-        headers.insert(HEADER_LINE.into(), AMQPValue::LongLongInt(f.line.into()));
-        headers.insert(
-            HEADER_COLUMN.into(),
-            AMQPValue::LongLongInt(f.column.into()),
-        );
-        headers.insert(HEADER_PATH.into(), text(&f.path));
+    let headers = super::dead_letter::DeadLetter {
+        original_headers: delivery.properties.headers().as_ref(),
+        exchange: delivery.exchange.as_str(),
+        routing_key: delivery.routing_key.as_str(),
+        received_at,
+        reason,
+        findings,
     }
-    let listed = &findings[..findings.len().min(MAX_HEADER_FINDINGS)];
-    headers.insert(
-        HEADER_FINDINGS.into(),
-        text(&serde_json::to_string(listed).unwrap_or_default()),
-    );
-    headers.insert(
-        HEADER_ORIGINAL_EXCHANGE.into(),
-        text(delivery.exchange.as_str()),
-    );
-    headers.insert(
-        HEADER_ORIGINAL_ROUTING_KEY.into(),
-        text(delivery.routing_key.as_str()),
-    );
-    headers.insert(HEADER_RECEIVED_AT.into(), text(&received_at.to_rfc3339()));
+    .headers();
     delivery
         .properties
         .clone()
         .with_delivery_mode(2)
         .with_headers(headers)
-}
-
-fn truncate(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_string();
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &s[..end])
 }
 
 /// A short string, cut to the 255 bytes AMQP allows.
@@ -480,13 +480,7 @@ impl Sink for Publisher {
                 Published::Unroutable {
                     reply_code,
                     reply_text,
-                } => tracing::error!(
-                    outbox_id = row.id,
-                    routing_key = %row.message.routing_key,
-                    reply_code,
-                    reply_text,
-                    "outgoing message unroutable: no queue bound for its routing key"
-                ),
+                } => self.returned(row, reply_code, &reply_text),
                 Published::Nacked => tracing::warn!(
                     outbox_id = row.id,
                     routing_key = %row.message.routing_key,
@@ -505,7 +499,8 @@ impl Sink for Publisher {
 }
 
 /// The receipt time of a delivery: its `timestamp` property (seconds since the epoch; values
-/// too large for seconds are read as milliseconds), else now.
+/// too large for seconds are read as milliseconds), else now. Times outside the accepted window
+/// (before 2022 or in the future) are refused before judging, see [`super::receipt`].
 pub fn receipt_time(properties: &BasicProperties) -> DateTime<Utc> {
     let from_property = properties.timestamp().and_then(|ts| {
         let ts = i64::try_from(ts).ok()?;
@@ -541,18 +536,27 @@ impl Worker {
     /// module doc).
     async fn handle_batch(&self, publisher: &Publisher, deliveries: Vec<Delivery>) {
         let taken: Vec<Taken> = deliveries.into_iter().map(Taken::new).collect();
-        let fits = |t: &Taken| t.incoming.bytes.len() <= self.max_message_size;
+        // refused at intake (too large, receipt time out of bounds) never reach the pipeline
+        let now = Utc::now();
+        let mut refused: Vec<Option<Handled>> = taken
+            .iter()
+            .map(|t| match t.incoming.bytes.len() > self.max_message_size {
+                true => Some(too_large(t.incoming.bytes.len(), self.max_message_size)),
+                false => super::receipt::refuse(t.incoming.received_at, now),
+            })
+            .collect();
         let inputs: Vec<&Incoming> = taken
             .iter()
-            .filter(|t| fits(t))
-            .map(|t| &t.incoming)
+            .zip(&refused)
+            .filter(|(_, r)| r.is_none())
+            .map(|(t, _)| &t.incoming)
             .collect();
         let mut judged = self.pipeline.handle_batch(&inputs).await.into_iter();
-        let results: Vec<Result<Handled, PipelineError>> = taken
-            .iter()
-            .map(|t| match fits(t) {
-                true => judged.next().expect("one result per input"),
-                false => Ok(too_large(t.incoming.bytes.len(), self.max_message_size)),
+        let results: Vec<Result<Handled, PipelineError>> = refused
+            .iter_mut()
+            .map(|r| match r.take() {
+                None => judged.next().expect("one result per input"),
+                Some(h) => Ok(h),
             })
             .collect();
         let mut acks = Vec::with_capacity(taken.len());

@@ -7,7 +7,9 @@
 //! - [`amqp`]: RabbitMQ with manual acks, publisher confirms and a dead-letter queue.
 
 pub mod amqp;
+pub mod dead_letter;
 pub mod outbox;
+pub mod receipt;
 pub mod spool;
 
 use crate::finding::Finding;
@@ -198,14 +200,21 @@ pub fn log_outcome(origin: &str, summary: &Summary, result: &Result<Handled, Pip
     }
 }
 
+/// Most findings listed in a reason file; the rest are counted.
+pub const MAX_REASON_FINDINGS: usize = 100;
+
 /// The text kept beside rejected input: the reason and one line per finding
-/// (`rule line:col path: message`).
+/// (`rule line:col path: message`). Bounded whatever the input: the reason is cut to
+/// [`dead_letter::MAX_REASON_BYTES`], each finding to its bounds ([`Finding::bounded`]), and at
+/// most [`MAX_REASON_FINDINGS`] are listed — a few tens of kilobytes at most.
 pub fn reason_text(reason: &str, findings: &[Finding]) -> String {
-    let mut s = format!("{reason}\n");
+    let mut s = crate::finding::truncate(reason, dead_letter::MAX_REASON_BYTES);
+    s.push('\n');
     if !findings.is_empty() {
         s.push('\n');
     }
-    for f in findings {
+    for f in findings.iter().take(MAX_REASON_FINDINGS) {
+        let f = f.clone().bounded();
         s.push_str(&format!(
             "{} {}:{} {}: {}\n",
             f.rule.as_deref().unwrap_or("-"),
@@ -213,6 +222,12 @@ pub fn reason_text(reason: &str, findings: &[Finding]) -> String {
             f.column,
             f.path,
             f.message
+        ));
+    }
+    if findings.len() > MAX_REASON_FINDINGS {
+        s.push_str(&format!(
+            "… and {} more findings\n",
+            findings.len() - MAX_REASON_FINDINGS
         ));
     }
     s

@@ -214,11 +214,13 @@ impl Spool {
             path.file_name().unwrap_or_default().to_string_lossy()
         );
         let len = usize::try_from(meta.len()).unwrap_or(usize::MAX);
-        let (summary, result) = if len > self.max_message_size {
-            (
-                Summary::default(),
-                Ok(too_large(len, self.max_message_size)),
-            )
+        let refused = match len > self.max_message_size {
+            true => Some(too_large(len, self.max_message_size)),
+            // the modification time is the receipt time: bounded like an AMQP timestamp
+            false => super::receipt::refuse(received_at, Utc::now()),
+        };
+        let (summary, result) = if let Some(refused) = refused {
+            (Summary::default(), Ok(refused))
         } else {
             let bytes = match tokio::fs::read(path).await {
                 Ok(b) => b,
