@@ -113,6 +113,22 @@ async fn a_missing_sqlite_file_is_reported_and_not_created() {
         assert_says_what_to_do(&err, &url);
         assert!(!path.exists() && !dir.path().join("nothing-here").exists());
     }
+    // a server that is down: the URL (password hidden) and the cause
+    let url = "postgres://reader:s3cret@127.0.0.1:1/ijwmo";
+    let err = ijwmo::store::open_read_only(url)
+        .await
+        .err()
+        .expect("fails");
+    let text = err.to_string();
+    assert!(matches!(err, StoreError::Unreachable { .. }), "{err:?}");
+    assert!(
+        text.contains("postgres://reader:***@127.0.0.1:1/ijwmo"),
+        "{text}"
+    );
+    assert!(
+        text.contains("refused") && !text.contains("s3cret"),
+        "{text}"
+    );
     let err = ijwmo::store::open_read_only("sqlite::memory:")
         .await
         .err()

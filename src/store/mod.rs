@@ -104,13 +104,15 @@ pub async fn open_read_only(url: &str) -> Result<Arc<dyn Store>, StoreError> {
             if !std::path::Path::new(path).is_file() {
                 return Err(missing());
             }
-            let store = SqliteStore::open_existing(path).await?;
+            let store = SqliteStore::open_existing(path)
+                .await
+                .map_err(|e| unreachable(&shown, e))?;
             let applied = store.applied_migrations().await?;
             (Arc::new(store), applied, sqlite::known_migrations())
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let store = match PgStore::connect_read_only(url).await {
                 Err(e) if schema::is_missing_database(&e) => return Err(missing()),
-                other => other?,
+                other => other.map_err(|e| unreachable(&shown, e))?,
             };
             let applied = store.applied_migrations().await?;
             (Arc::new(store), applied, postgres::known_migrations())
@@ -119,6 +121,17 @@ pub async fn open_read_only(url: &str) -> Result<Arc<dyn Store>, StoreError> {
         };
     schema::check(&shown, applied, &known)?;
     Ok(store)
+}
+
+/// A store that could not be opened, with the (redacted) URL beside the cause.
+fn unreachable(shown: &str, e: StoreError) -> StoreError {
+    StoreError::Unreachable {
+        url: shown.to_string(),
+        reason: match e {
+            StoreError::Database(e) => e.to_string(),
+            other => other.to_string(),
+        },
+    }
 }
 
 fn unsupported_scheme(url: &str) -> StoreError {
@@ -139,6 +152,9 @@ const READ_ONLY_HINT: &str =
 
 #[derive(Debug, Error)]
 pub enum StoreError {
+    /// A read-only store could not be opened (server down, access refused, not a database).
+    #[error("cannot open the store at {url}: {reason}")]
+    Unreachable { url: String, reason: String },
     /// A read-only command was pointed at a store that does not exist; nothing was created.
     #[error("no ijwmo store at {url}: {READ_ONLY_HINT}")]
     Missing { url: String },
