@@ -235,6 +235,14 @@ mod scenarios {
                 let analyst = format!("postgres://{role}@{host}/{name}");
                 let result = std::panic::catch_unwind(|| analyst_commands(&analyst));
                 check_missing_and_unmigrated_databases(server, &analyst).await;
+                // a store whose grants are older than the program's (as before migration 5)
+                let admin = sqlx::PgPool::connect(url).await.unwrap();
+                sqlx::query("REVOKE SELECT ON _sqlx_migrations FROM ijwmo_analyst")
+                    .execute(&admin)
+                    .await
+                    .unwrap();
+                admin.close().await;
+                let err = ijwmo::store::open_read_only(&analyst).await.err();
                 let admin = sqlx::PgPool::connect(url).await.unwrap();
                 sqlx::query(&format!("DROP ROLE IF EXISTS {role}"))
                     .execute(&admin)
@@ -244,6 +252,11 @@ mod scenarios {
                 if let Err(p) = result {
                     std::panic::resume_unwind(p);
                 }
+                assert!(
+                    matches!(err, Some(StoreError::SchemaUnreadable { .. })),
+                    "{err:?}"
+                );
+                assert_says_what_to_do(&err.unwrap().to_string(), &analyst);
                 return;
             }
         };

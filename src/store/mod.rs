@@ -87,8 +87,9 @@ pub async fn open_with(url: &str, options: &StoreOptions) -> Result<Arc<dyn Stor
 /// `dashboard`): it never creates a SQLite file, folder or database and never migrates, so it
 /// works as a PostgreSQL role with `ijwmo_analyst` alone. It checks that every migration this
 /// program knows is applied (a newer database is fine) and fails with
-/// [`StoreError::Missing`], [`StoreError::Outdated`] or [`StoreError::SchemaUnreadable`],
-/// each naming the URL (password redacted) and what to do. SQLite opens the file read-only;
+/// [`StoreError::Missing`], [`StoreError::Outdated`], [`StoreError::SchemaUnreadable`] or
+/// [`StoreError::Unreachable`], each naming the URL (password redacted) and the first three
+/// what to do. SQLite opens the file read-only;
 /// PostgreSQL sessions run with `default_transaction_read_only`. `sqlite::memory:` is always
 /// missing (a new in-memory database is empty).
 pub async fn open_read_only(url: &str) -> Result<Arc<dyn Store>, StoreError> {
