@@ -438,6 +438,15 @@ pub struct Overrides {
         help_heading = "Facts"
     )]
     pub declaratie_termijn: Option<String>,
+    /// Move an end-of-month declaration term off a weekend day or holiday to the next working
+    /// day: true or false [default: false, the agreed term stays on the last day of the month]
+    #[arg(
+        long,
+        value_name = "BOOL",
+        env = "IJWMO_DECLARATIE_NAAR_WERKDAG",
+        help_heading = "Facts"
+    )]
+    pub declaratie_naar_werkdag: Option<bool>,
     /// First day timeliness is measured (go-live), YYYY-MM-DD; earlier obligations are not recorded
     #[arg(
         long,
@@ -526,6 +535,10 @@ impl Config {
         set(&mut self.facts.pseudonym_key, &o.pseudonym_key);
         set(&mut self.facts.closed_days, &o.closed_days);
         set(&mut self.facts.declaratie_termijn, &o.declaratie_termijn);
+        set(
+            &mut self.facts.declaratie_naar_werkdag,
+            &o.declaratie_naar_werkdag,
+        );
         if o.measure_from.is_some() {
             self.facts.measure_from = o.measure_from;
         }
@@ -721,12 +734,16 @@ mod tests {
             c.facts.measure_from,
             chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
         );
+        assert!(!c.facts.declaratie_naar_werkdag, "off by default");
         c.apply(&Overrides {
             pseudonym_key: Some("a-secret-of-enough-bytes".into()),
+            declaratie_naar_werkdag: Some(true),
             ..Overrides::default()
         });
         c.check().unwrap();
         assert!(c.facts.enabled());
+        let engine = crate::facts::FactsEngine::from_config(&c.facts).unwrap();
+        assert!(engine.deadlines.declaratie_naar_werkdag);
         let printed = c.to_toml_redacted();
         assert!(!printed.contains("a-secret-of-enough-bytes"), "{printed}");
         assert!(printed.contains("pseudonym_key = \"***\""), "{printed}");

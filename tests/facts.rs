@@ -501,15 +501,15 @@ async fn cli_sweep_and_stats() {
     }
     let bin = env!("CARGO_BIN_EXE_ijwmo");
     // A target directory shared by several checkouts may hold another branch's binary for a
-    // moment (a concurrent build); that is not this code's failure.
+    // moment (a concurrent build): say so rather than pass without checking anything.
     let help = std::process::Command::new(bin)
         .arg("--help")
         .output()
         .unwrap();
-    if !String::from_utf8_lossy(&help.stdout).contains("sweep") {
-        eprintln!("SKIPPED: {bin} is not this build (shared target directory)");
-        return;
-    }
+    assert!(
+        String::from_utf8_lossy(&help.stdout).contains("sweep"),
+        "{bin} is not this build (a target directory shared with another checkout?)"
+    );
     let run = |args: &[&str]| {
         let out = std::process::Command::new(bin)
             .args(args)

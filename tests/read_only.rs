@@ -113,6 +113,22 @@ async fn a_missing_sqlite_file_is_reported_and_not_created() {
         assert_says_what_to_do(&err, &url);
         assert!(!path.exists() && !dir.path().join("nothing-here").exists());
     }
+    // a server that is down: the URL (password hidden) and the cause
+    let url = "postgres://reader:s3cret@127.0.0.1:1/ijwmo";
+    let err = ijwmo::store::open_read_only(url)
+        .await
+        .err()
+        .expect("fails");
+    let text = err.to_string();
+    assert!(matches!(err, StoreError::Unreachable { .. }), "{err:?}");
+    assert!(
+        text.contains("postgres://reader:***@127.0.0.1:1/ijwmo"),
+        "{text}"
+    );
+    assert!(
+        text.contains("refused") && !text.contains("s3cret"),
+        "{text}"
+    );
     let err = ijwmo::store::open_read_only("sqlite::memory:")
         .await
         .err()
@@ -219,6 +235,14 @@ mod scenarios {
                 let analyst = format!("postgres://{role}@{host}/{name}");
                 let result = std::panic::catch_unwind(|| analyst_commands(&analyst));
                 check_missing_and_unmigrated_databases(server, &analyst).await;
+                // a store whose grants are older than the program's (as before migration 5)
+                let admin = sqlx::PgPool::connect(url).await.unwrap();
+                sqlx::query("REVOKE SELECT ON _sqlx_migrations FROM ijwmo_analyst")
+                    .execute(&admin)
+                    .await
+                    .unwrap();
+                admin.close().await;
+                let err = ijwmo::store::open_read_only(&analyst).await.err();
                 let admin = sqlx::PgPool::connect(url).await.unwrap();
                 sqlx::query(&format!("DROP ROLE IF EXISTS {role}"))
                     .execute(&admin)
@@ -228,6 +252,11 @@ mod scenarios {
                 if let Err(p) = result {
                     std::panic::resume_unwind(p);
                 }
+                assert!(
+                    matches!(err, Some(StoreError::SchemaUnreadable { .. })),
+                    "{err:?}"
+                );
+                assert_says_what_to_do(&err.unwrap().to_string(), &analyst);
                 return;
             }
         };

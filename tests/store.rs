@@ -1,8 +1,8 @@
 //! One suite for both `Store` backends: every scenario runs on SQLite (a temp file) and on the
 //! real PostgreSQL on 127.0.0.1:5432 (a fresh database per test, dropped at the end).
 //!
-//! PostgreSQL unreachable: the postgres variants print a notice and pass, unless
-//! `IJWMO_REQUIRE_SERVICES=1`. `IJWMO_TEST_POSTGRES` overrides the server URL (without a
+//! PostgreSQL unreachable: the postgres variants fail, unless `IJWMO_REQUIRE_SERVICES=0` says
+//! to skip them knowingly. `IJWMO_TEST_POSTGRES` overrides the server URL (without a
 //! database name), default `postgres://postgres@127.0.0.1:5432`.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};

@@ -28,6 +28,10 @@ pub struct FactsArgs {
         default_value = "end-of-month+1"
     )]
     pub declaratie_termijn: String,
+    /// Move an end-of-month declaration term off a weekend day or holiday to the next working
+    /// day (the service's setting; by default it stays on the last day of the month).
+    #[arg(long, env = "IJWMO_DECLARATIE_NAAR_WERKDAG")]
+    pub declaratie_naar_werkdag: bool,
     /// First day timeliness is measured (go-live, YYYY-MM-DD); the same as the service's.
     #[arg(long, value_name = "DATE", env = "IJWMO_MEASURE_FROM")]
     pub measure_from: Option<chrono::NaiveDate>,
@@ -39,6 +43,7 @@ impl FactsArgs {
             pseudonym_key: self.pseudonym_key.clone(),
             closed_days: self.closed_days.clone(),
             declaratie_termijn: self.declaratie_termijn.clone(),
+            declaratie_naar_werkdag: self.declaratie_naar_werkdag,
             measure_from: self.measure_from,
             ..FactsConfig::default()
         }

@@ -30,7 +30,8 @@ impl StoreArgs {
             Err(
                 e @ (StoreError::Missing { .. }
                 | StoreError::Outdated { .. }
-                | StoreError::SchemaUnreadable { .. }),
+                | StoreError::SchemaUnreadable { .. }
+                | StoreError::Unreachable { .. }),
             ) => Err(e.into()),
             Err(e) => Err(anyhow::Error::new(e)
                 .context(format!("opening the store {}", redact_url(&self.store_url)))),

@@ -31,6 +31,9 @@ pub struct FactsConfig {
     pub closed_days: Vec<NaiveDate>,
     /// `end-of-month+N` (default `end-of-month+1`) or `working-days+N`.
     pub declaratie_termijn: String,
+    /// Move an end-of-month declaration term off a weekend day or holiday to the next working
+    /// day (default false: see [`Deadlines::declaratie_naar_werkdag`]).
+    pub declaratie_naar_werkdag: bool,
     /// Seconds between two sweeps of the running service.
     pub sweep_interval_secs: u64,
     /// First day the region measures timeliness (its go-live): obligations whose reference
@@ -46,6 +49,7 @@ impl Default for FactsConfig {
             pseudonym_key: String::new(),
             closed_days: Vec::new(),
             declaratie_termijn: DeclaratieTermijn::default().to_string(),
+            declaratie_naar_werkdag: false,
             sweep_interval_secs: 3600,
             measure_from: None,
         }
@@ -122,6 +126,7 @@ impl FactsEngine {
         let deadlines = Deadlines {
             calendar: Calendar::national().with_closed_days(c.closed_days.iter().copied()),
             declaratie: c.declaratie_termijn.parse()?,
+            declaratie_naar_werkdag: c.declaratie_naar_werkdag,
         };
         Ok(FactsEngine::new(deadlines, pseudonymizer).measuring_from(c.measure_from))
     }

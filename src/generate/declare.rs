@@ -122,10 +122,11 @@ impl Gen {
         format!("{}{:09}", domain_letter(domain), self.prestatie_seq[prov])
     }
 
-    /// The declaration term of a month of care: the last day of the next month, on a working
-    /// day (REGIO-DECL).
+    /// The declaration term of a month of care: the last day of the next month, also on a
+    /// weekend day or holiday (REGIO-DECL; the service's default, an agreed term that the
+    /// Algemene termijnenwet does not move).
     fn declaration_due(&mut self, month: NaiveDate) -> NaiveDate {
-        self.clock.on_or_after(end_of_month(add_months(month, 1)))
+        end_of_month(add_months(month, 1))
     }
 
     fn declare_chain(

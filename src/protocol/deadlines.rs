@@ -58,7 +58,9 @@ pub fn last_of_month(d: NaiveDate) -> NaiveDate {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DeclaratieTermijn {
     /// The last day of the month `n` months after the declaration period (default `n = 1`,
-    /// as the GIs' protocol and most regional agreements say), moved to the next working day.
+    /// as the administration protocol's inspanningsgerichte variant and most regional
+    /// agreements say). It stays on that date when it is a Saturday, Sunday or holiday unless
+    /// [`Deadlines::declaratie_naar_werkdag`] is set.
     EindeMaandNa(u32),
     /// `n` working days after the last day of the declaration period.
     WerkdagenNa(u32),
@@ -135,6 +137,12 @@ impl Status {
 pub struct Deadlines {
     pub calendar: Calendar,
     pub declaratie: DeclaratieTermijn,
+    /// Move an end-of-month declaration term that falls on a Saturday, Sunday or holiday to
+    /// the next working day. Off by default: the Algemene termijnenwet extends terms set by
+    /// law, and the declaration term is agreed (contract, protocol), not statutory, so the
+    /// last calendar day of the month stays the due date. A region whose agreement does move
+    /// it turns this on (`facts.declaratie_naar_werkdag`).
+    pub declaratie_naar_werkdag: bool,
 }
 
 impl Deadlines {
@@ -198,7 +206,11 @@ impl Deadlines {
                     .checked_add_months(Months::new(n))
                     .map(last_of_month)
                     .unwrap_or(einde);
-                self.calendar.next_working_day_from(target)
+                if self.declaratie_naar_werkdag {
+                    self.calendar.next_working_day_from(target)
+                } else {
+                    target
+                }
             }
             DeclaratieTermijn::WerkdagenNa(n) => self.calendar.add_working_days(einde, n),
         }
@@ -306,8 +318,39 @@ mod tests {
     }
 
     #[test]
+    fn declaration_terms_stay_on_the_last_day_of_the_month() {
+        let dl = Deadlines::default();
+        assert!(!dl.declaratie_naar_werkdag, "off by default");
+        // January 2026 → Saturday 28 February 2026, and it stays there (an agreed term)
+        assert_eq!(dl.declaratie(d(2026, 1, 20)), d(2026, 2, 28));
+        // received Wednesday 4 March: Monday 2, Tuesday 3, Wednesday 4 = 3 working days late
+        assert_eq!(
+            dl.evaluate(d(2026, 2, 28), Some(d(2026, 3, 4)), d(2026, 3, 4)),
+            (Status::Late, Some(3))
+        );
+        // September 2026 → Saturday 31 October; December → Sunday 31 January 2027
+        assert_eq!(dl.declaratie(d(2026, 9, 14)), d(2026, 10, 31));
+        assert_eq!(dl.declaratie(d(2026, 12, 1)), d(2027, 1, 31));
+        // received Monday 1 February 2027: 1 working day late
+        assert_eq!(
+            dl.evaluate(d(2027, 1, 31), Some(d(2027, 2, 1)), d(2027, 2, 1)),
+            (Status::Late, Some(1))
+        );
+    }
+
+    #[test]
     fn declaration_terms() {
-        let mut dl = Deadlines::default();
+        let mut dl = Deadlines {
+            declaratie_naar_werkdag: true,
+            ..Deadlines::default()
+        };
+        // moved: January 2026 → Saturday 28 February → Monday 2 March; received Wednesday
+        // 4 March it is 2 working days late
+        assert_eq!(dl.declaratie(d(2026, 1, 20)), d(2026, 3, 2));
+        assert_eq!(
+            dl.evaluate(d(2026, 3, 2), Some(d(2026, 3, 4)), d(2026, 3, 4)),
+            (Status::Late, Some(2))
+        );
         // September 2026 → 31 October 2026 is a Saturday → Monday 2 November
         assert_eq!(dl.declaratie(d(2026, 9, 14)), d(2026, 11, 2));
         // August 2026 → 30 September (Wednesday)

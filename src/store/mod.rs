@@ -87,8 +87,9 @@ pub async fn open_with(url: &str, options: &StoreOptions) -> Result<Arc<dyn Stor
 /// `dashboard`): it never creates a SQLite file, folder or database and never migrates, so it
 /// works as a PostgreSQL role with `ijwmo_analyst` alone. It checks that every migration this
 /// program knows is applied (a newer database is fine) and fails with
-/// [`StoreError::Missing`], [`StoreError::Outdated`] or [`StoreError::SchemaUnreadable`],
-/// each naming the URL (password redacted) and what to do. SQLite opens the file read-only;
+/// [`StoreError::Missing`], [`StoreError::Outdated`], [`StoreError::SchemaUnreadable`] or
+/// [`StoreError::Unreachable`], each naming the URL (password redacted) and the first three
+/// what to do. SQLite opens the file read-only;
 /// PostgreSQL sessions run with `default_transaction_read_only`. `sqlite::memory:` is always
 /// missing (a new in-memory database is empty).
 pub async fn open_read_only(url: &str) -> Result<Arc<dyn Store>, StoreError> {
@@ -104,13 +105,15 @@ pub async fn open_read_only(url: &str) -> Result<Arc<dyn Store>, StoreError> {
             if !std::path::Path::new(path).is_file() {
                 return Err(missing());
             }
-            let store = SqliteStore::open_existing(path).await?;
+            let store = SqliteStore::open_existing(path)
+                .await
+                .map_err(|e| unreachable(&shown, e))?;
             let applied = store.applied_migrations().await?;
             (Arc::new(store), applied, sqlite::known_migrations())
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let store = match PgStore::connect_read_only(url).await {
                 Err(e) if schema::is_missing_database(&e) => return Err(missing()),
-                other => other?,
+                other => other.map_err(|e| unreachable(&shown, e))?,
             };
             let applied = store.applied_migrations().await?;
             (Arc::new(store), applied, postgres::known_migrations())
@@ -119,6 +122,17 @@ pub async fn open_read_only(url: &str) -> Result<Arc<dyn Store>, StoreError> {
         };
     schema::check(&shown, applied, &known)?;
     Ok(store)
+}
+
+/// A store that could not be opened, with the (redacted) URL beside the cause.
+fn unreachable(shown: &str, e: StoreError) -> StoreError {
+    StoreError::Unreachable {
+        url: shown.to_string(),
+        reason: match e {
+            StoreError::Database(e) => e.to_string(),
+            other => other.to_string(),
+        },
+    }
 }
 
 fn unsupported_scheme(url: &str) -> StoreError {
@@ -139,6 +153,9 @@ const READ_ONLY_HINT: &str =
 
 #[derive(Debug, Error)]
 pub enum StoreError {
+    /// A read-only store could not be opened (server down, access refused, not a database).
+    #[error("cannot open the store at {url}: {reason}")]
+    Unreachable { url: String, reason: String },
     /// A read-only command was pointed at a store that does not exist; nothing was created.
     #[error("no ijwmo store at {url}: {READ_ONLY_HINT}")]
     Missing { url: String },

@@ -1,7 +1,9 @@
 //! PostgreSQL backend, for production: several daemon instances share one database.
 //!
 //! Serialisation: `store()` takes transaction-scoped advisory locks, first on the message's
-//! (sender, kind, identificatie), then on every state key it touches (sorted). The transaction
+//! (sender, kind, identificatie), then on every state key it touches (sorted); the keys are
+//! keyed with the database's secret and a lock held elsewhere is waited for at most the lock
+//! timeout, after which the message is retried (see [`super::locks`]). The transaction
 //! runs at READ COMMITTED, so every read after the locks sees what the previous holder
 //! committed; a stricter level would take its snapshot at the lock statement and miss it.
 

@@ -1,10 +1,13 @@
 //! The two storage backends every integration scenario runs on: SQLite (a temp file) and the
 //! real PostgreSQL on 127.0.0.1:5432 (a fresh database per test, dropped at the end).
 //!
-//! PostgreSQL unreachable: the postgres variants print a notice and pass, unless
-//! `IJWMO_REQUIRE_SERVICES=1`. `IJWMO_TEST_POSTGRES` overrides the server URL (without a
-//! database name), default `postgres://postgres@127.0.0.1:5432`.
+//! PostgreSQL unreachable: the postgres variants fail, unless `IJWMO_REQUIRE_SERVICES=0` says
+//! to skip them knowingly (see `support/services.rs`). `IJWMO_TEST_POSTGRES` overrides the
+//! server URL (without a database name), default `postgres://postgres@127.0.0.1:5432`.
 #![allow(dead_code)]
+
+#[path = "../support/services.rs"]
+pub mod services;
 
 use futures_util::FutureExt;
 use ijwmo::store::{PgStore, SqliteStore, Store, DEFAULT_CLAIM_TIMEOUT};
@@ -81,10 +84,10 @@ where
     let admin = match admin {
         Ok(a) => a,
         Err(e) => {
-            if std::env::var("IJWMO_REQUIRE_SERVICES").as_deref() == Ok("1") {
-                panic!("PostgreSQL required (IJWMO_REQUIRE_SERVICES=1) but unreachable: {e}");
-            }
-            eprintln!("SKIPPED: PostgreSQL unreachable at {server}: {e}");
+            services::unavailable(
+                &format!("PostgreSQL at {}", ijwmo::config::redact_url(&server)),
+                &e.to_string(),
+            );
             return;
         }
     };

@@ -5,6 +5,7 @@
 pub mod level2;
 pub mod mutate;
 pub mod probe;
+pub mod services;
 pub mod stores;
 
 use ijwmo::message::tree::Element;
