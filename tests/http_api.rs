@@ -213,7 +213,7 @@ fn csv_of(t: &ijwmo::report::Table) -> String {
 }
 
 /// Which obligations a filter keeps (computed here, not by the API).
-type Keep = Box<dyn Fn(&TimelinessFact) -> bool>;
+type Keep<'a> = Box<dyn Fn(&TimelinessFact) -> bool + 'a>;
 
 pub mod scenarios {
     use super::*;
@@ -393,7 +393,7 @@ pub mod scenarios {
             ))
         };
         let q = |f: &str| format!("/api/v1/late?by=provider&format=csv&{f}");
-        let cases: Vec<(&str, Keep)> = vec![
+        let cases: Vec<(&str, Keep<'_>)> = vec![
             ("gemeente=0627", Box::new(|f| f.gemeente == WADDINXVEEN)),
             ("betaler=0513", Box::new(|f| f.gemeente == GOUDA)),
             ("standard=iwmo", Box::new(|f| f.standard.slug() == "iwmo")),
