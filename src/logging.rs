@@ -84,7 +84,9 @@ pub fn install(log: &LogConfig) -> Result<(), LoggingError> {
         LogFormat::Json => fmt
             .json()
             .flatten_event(true)
-            .with_current_span(false)
+            // the message's span (origin, kind, sender, identification, message id) on every line
+            .with_current_span(true)
+            .with_span_list(false)
             .boxed(),
     };
     tracing_subscriber::registry()
