@@ -33,6 +33,13 @@
 //! above once that transaction committed; up to prefetch ÷ batch size batches run at once. An
 //! idle service judges a delivery alone, at once.
 //!
+//! Order: batches are validated at once, but a batch is judged only when every earlier
+//! delivery that shares an ordering key with one of its messages (the client, the
+//! allocation number, … see [`super::order`]) has been judged; different clients go in
+//! parallel, acks may complete out of order. A transient failure is retried in place (the
+//! batch keeps its place); only at shutdown is it handed back (nack), and then every later
+//! delivery that shares a key with it is handed back unjudged too.
+//!
 //! Publishing (outbox rows, dead letters, answers sent again) uses its own channel in confirm
 //! mode, always `mandatory`. A publish counts as delivered only when the broker acked it AND
 //! did not return it as unroutable; a nack, a return, an error or a timeout leaves the outbox
@@ -50,11 +57,12 @@
 //! in-flight deliveries finish and settle, flush the outbox, close channels and connection —
 //! all within `shutdown_grace`. Anything still unacked is requeued by the broker.
 
+use super::order::{Scheduler, Ticket};
 use super::outbox::{OutboxPublisher, Sink, SinkError};
 use super::{log_outcome, too_large, Backoff, Summary};
 use crate::config::{AmqpConfig, Config};
 use crate::finding::Finding;
-use crate::pipeline::{Handled, Incoming, Pipeline, PipelineError};
+use crate::pipeline::{Handled, Incoming, Pipeline, PipelineError, Prepared};
 use crate::state::Outgoing;
 use crate::store::OutboxRow;
 use async_trait::async_trait;
@@ -528,6 +536,8 @@ struct Worker {
     failures: AtomicU32,
     wake: Arc<Notify>,
     cancel: CancellationToken,
+    /// Judges deliveries that share a key in delivery order ([`super::order`]).
+    order: Arc<Scheduler>,
 }
 
 impl Worker {
@@ -538,8 +548,15 @@ impl Worker {
 
     /// Processes deliveries together (one transaction for all that can be judged, see
     /// [`Pipeline::handle_batch`]) and settles each once its outcome is durable (see the
-    /// module doc).
-    async fn handle_batch(&self, publisher: &Publisher, deliveries: Vec<Delivery>) {
+    /// module doc). `tickets` are the deliveries' places in delivery order
+    /// ([`super::order`]): they are validated at once, judged only when every earlier
+    /// delivery that shares a key with one of them is done.
+    async fn handle_batch(
+        &self,
+        publisher: &Publisher,
+        deliveries: Vec<Delivery>,
+        mut tickets: Vec<Ticket>,
+    ) {
         let taken: Vec<Taken> = deliveries.into_iter().map(Taken::new).collect();
         let fits = |t: &Taken| t.incoming.bytes.len() <= self.max_message_size;
         let inputs: Vec<&Incoming> = taken
@@ -547,20 +564,45 @@ impl Worker {
             .filter(|t| fits(t))
             .map(|t| &t.incoming)
             .collect();
-        let mut judged = self.pipeline.handle_batch(&inputs).await.into_iter();
-        let results: Vec<Result<Handled, PipelineError>> = taken
+        let prepared = self.pipeline.prepare_blocking(&inputs);
+        let mut keyed = prepared.iter();
+        for (t, ticket) in taken.iter().zip(tickets.iter_mut()) {
+            let keys = match fits(t) {
+                true => keyed.next().expect("one per input").order_keys(),
+                false => Vec::new(),
+            };
+            ticket.register(&keys);
+        }
+        let group: Vec<&Ticket> = tickets.iter().collect();
+        self.order.ready(&group).await;
+        let behind_abandoned = self.order.behind_abandoned(&group);
+        let mut pairs: Vec<(&Incoming, &Prepared)> =
+            inputs.iter().copied().zip(&prepared).collect();
+        let mut judged = match behind_abandoned {
+            // an earlier message of one of these keys went back to the broker unjudged
+            true => pairs.iter().map(|_| None).collect(),
+            false => self.judge(&mut pairs).await,
+        };
+        let mut judged_iter = judged.iter_mut();
+        let results: Vec<Option<Result<Handled, PipelineError>>> = taken
             .iter()
             .map(|t| match fits(t) {
-                true => judged.next().expect("one result per input"),
-                false => Ok(too_large(t.incoming.bytes.len(), self.max_message_size)),
+                true => judged_iter.next().expect("one result per input").take(),
+                false => Some(Ok(too_large(t.incoming.bytes.len(), self.max_message_size))),
             })
             .collect();
         let mut acks = Vec::with_capacity(taken.len());
         let mut retry = Vec::new();
-        for (t, result) in taken.into_iter().zip(results) {
-            if self.settle_outcome(publisher, &t, result).await {
+        for ((t, result), ticket) in taken.into_iter().zip(results).zip(tickets) {
+            let settled = match result {
+                Some(result) => self.settle_outcome(publisher, &t, result).await,
+                None => false,
+            };
+            if settled {
+                drop(ticket);
                 acks.push(t);
             } else {
+                ticket.abandon();
                 retry.push(t);
             }
         }
@@ -570,15 +612,52 @@ impl Worker {
         futures_util::future::join_all(acks.iter().map(|t| settle(&t.delivery, true, &t.origin)))
             .await;
         if !retry.is_empty() {
-            let wait = self.retry_delay();
-            tokio::select! {
-                _ = self.cancel.cancelled() => {}
-                _ = tokio::time::sleep(wait) => {}
+            if !self.cancel.is_cancelled() {
+                let wait = self.retry_delay();
+                tokio::select! {
+                    _ = self.cancel.cancelled() => {}
+                    _ = tokio::time::sleep(wait) => {}
+                }
             }
             futures_util::future::join_all(
                 retry.iter().map(|t| settle(&t.delivery, false, &t.origin)),
             )
             .await;
+        }
+    }
+
+    /// Judges prepared messages; a transient failure (the store is down) is retried in place
+    /// with backoff, keeping the messages' place in the order, until it succeeds or the
+    /// service shuts down (`None`: handed back to the broker unjudged).
+    async fn judge(
+        &self,
+        pairs: &mut [(&Incoming, &Prepared)],
+    ) -> Vec<Option<Result<Handled, PipelineError>>> {
+        let mut out: Vec<Option<Result<Handled, PipelineError>>> =
+            pairs.iter().map(|_| None).collect();
+        let mut open: Vec<usize> = (0..pairs.len()).collect();
+        loop {
+            let batch: Vec<(&Incoming, &Prepared)> = open.iter().map(|i| pairs[*i]).collect();
+            let results = self.pipeline.handle_prepared(&batch).await;
+            let mut failed = Vec::new();
+            for (i, r) in open.iter().zip(results) {
+                match r {
+                    Err(e) => {
+                        tracing::warn!(origin = %pairs[*i].0.origin, error = %e, "message not processed (transient), will retry");
+                        failed.push(*i)
+                    }
+                    ok => out[*i] = Some(ok),
+                }
+            }
+            if failed.is_empty() || self.cancel.is_cancelled() {
+                return out;
+            }
+            let wait = self.retry_delay();
+            tokio::select! {
+                _ = self.cancel.cancelled() => return out,
+                _ = tokio::time::sleep(wait) => {}
+            }
+            open = failed;
         }
     }
 
@@ -729,6 +808,7 @@ pub async fn serve(pipeline: Arc<Pipeline>, config: &Config, cancel: Cancellatio
         failures: AtomicU32::new(0),
         wake: Arc::new(Notify::new()),
         cancel: cancel.clone(),
+        order: Scheduler::new(),
     });
     let limiter = Arc::new(Semaphore::new(cfg.batches_in_flight()));
     let tracker = TaskTracker::new();
@@ -887,11 +967,12 @@ impl Session {
                 d = consumer.next(), if permit.is_some() => match d {
                     Some(Ok(delivery)) => {
                         let (batch, ended) = gather(&mut consumer, delivery, usize::from(cfg.batch_size));
+                        let tickets = worker.order.tickets(batch.len());
                         let held = permit.take();
                         let worker = worker.clone();
                         let publisher = self.publisher.clone();
                         tracker.spawn(async move {
-                            worker.handle_batch(&publisher, batch).await;
+                            worker.handle_batch(&publisher, batch, tickets).await;
                             drop(held);
                         });
                         if let Some(reason) = ended {

@@ -7,6 +7,7 @@
 //! - [`amqp`]: RabbitMQ with manual acks, publisher confirms and a dead-letter queue.
 
 pub mod amqp;
+pub mod order;
 pub mod outbox;
 pub mod spool;
 
