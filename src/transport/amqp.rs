@@ -70,14 +70,12 @@ use chrono::{DateTime, Utc};
 use futures_util::{FutureExt, StreamExt};
 use lapin::message::{BasicReturnMessage, Delivery};
 use lapin::options::{
-    BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicNackOptions,
-    BasicPublishOptions, BasicQosOptions, ConfirmSelectOptions, ExchangeDeclareOptions,
-    QueueBindOptions, QueueDeclareOptions,
+    BasicAckOptions, BasicNackOptions, BasicPublishOptions, BasicQosOptions, ConfirmSelectOptions,
+    ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
 };
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::{
-    BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, Consumer, Event,
-    ExchangeKind,
+    BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, Event, ExchangeKind,
 };
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -171,6 +169,7 @@ pub async fn declare_topology(channel: &Channel, cfg: &AmqpConfig) -> Result<(),
             FieldTable::default(),
         )
         .await?;
+    super::partition::declare(channel, cfg).await?;
     Ok(())
 }
 
@@ -182,6 +181,10 @@ pub fn input_queue_arguments(cfg: &AmqpConfig) -> FieldTable {
         "x-dead-letter-exchange".into(),
         long_string(&cfg.dead_letter_exchange),
     );
+    if cfg.partitions > 0 {
+        // the intake: one instance at a time moves the input to the partitions, in order
+        args.insert("x-single-active-consumer".into(), AMQPValue::Boolean(true));
+    }
     args
 }
 
@@ -756,7 +759,10 @@ impl Taken {
 /// load deliveries queue up while earlier batches are judged, so this is what groups them into
 /// one transaction; an idle service judges a delivery alone, at once. `Some(reason)` when the
 /// consumer failed or ended meanwhile.
-fn gather(consumer: &mut Consumer, first: Delivery, max: usize) -> (Vec<Delivery>, Option<String>) {
+fn gather<S>(consumer: &mut S, first: Delivery, max: usize) -> (Vec<Delivery>, Option<String>)
+where
+    S: futures_util::Stream<Item = Result<Delivery, lapin::Error>> + Unpin,
+{
     let mut batch = vec![first];
     while batch.len() < max {
         match consumer.next().now_or_never() {
@@ -767,6 +773,18 @@ fn gather(consumer: &mut Consumer, first: Delivery, max: usize) -> (Vec<Delivery
         }
     }
     (batch, None)
+}
+
+/// Unacknowledged deliveries per consumer: the prefetch, shared by the partitions consumed at
+/// once (quorum queues have no per-channel prefetch).
+fn consumer_prefetch(cfg: &AmqpConfig) -> u16 {
+    if cfg.partitions == 0 {
+        return cfg.prefetch;
+    }
+    let own = super::partition::parse_partitions(&cfg.own_partitions, cfg.partitions)
+        .map_or(usize::from(cfg.partitions), |p| p.len())
+        .max(1);
+    u16::try_from(usize::from(cfg.prefetch).div_ceil(own)).unwrap_or(1)
 }
 
 /// Acks, or nacks with requeue. `Ok(false)` means the channel is gone: nothing was sent and
@@ -858,7 +876,7 @@ impl Session {
             let consume = connection.create_channel().await?;
             declare_topology(&consume, cfg).await?;
             consume
-                .basic_qos(cfg.prefetch, BasicQosOptions { global: false })
+                .basic_qos(consumer_prefetch(cfg), BasicQosOptions { global: false })
                 .await?;
             let publish = connection.create_channel().await?;
             let publisher = Publisher::new(publish, cfg).await?;
@@ -899,13 +917,8 @@ impl Session {
         let cfg = &config.amqp;
         let cancel = worker.cancel.clone();
         let mut events = self.connection.events_listener();
-        let consuming = self.consume.basic_consume(
-            cfg.input_queue.as_str().into(),
-            "".into(),
-            BasicConsumeOptions::default(),
-            FieldTable::default(),
-        );
-        let mut consumer = match timeout(cfg.publish_timeout, consuming).await {
+        let consuming = super::partition::consume(&self.consume, cfg);
+        let consumers = match timeout(cfg.publish_timeout, consuming).await {
             Ok(Ok(c)) => c,
             failed => {
                 let _ = timeout(
@@ -931,6 +944,27 @@ impl Session {
             let token = outbox_cancel.clone();
             tokio::spawn(async move { outbox.run(token).await })
         };
+        let mut consumer = consumers.stream;
+        let consumer_tags = consumers.tags;
+        let intake_cancel = CancellationToken::new();
+        let mut intake_task = match cfg.partitions {
+            0 => None,
+            _ => {
+                let channel =
+                    match timeout(cfg.publish_timeout, self.connection.create_channel()).await {
+                        Ok(Ok(c)) => c,
+                        Ok(Err(e)) => return Err(e.into()),
+                        Err(_) => return Err(AmqpError::Timeout("intake channel")),
+                    };
+                let run = super::partition::run_intake(
+                    channel,
+                    cfg.clone(),
+                    self.publisher.clone(),
+                    intake_cancel.clone(),
+                );
+                Some(tokio::spawn(run))
+            }
+        };
         let broken = self.publisher.broken();
         let mut health = tokio::time::interval(HEALTH_CHECK);
         let mut permit = None;
@@ -948,6 +982,14 @@ impl Session {
                     Some(_) => {}
                     None => break Some("connection event stream ended".into()),
                 },
+                r = async { intake_task.as_mut().expect("guarded").await }, if intake_task.is_some() => {
+                    intake_task = None;
+                    break Some(match r {
+                        Ok(Ok(())) => "intake stopped".into(),
+                        Ok(Err(e)) => format!("intake: {e}"),
+                        Err(e) => format!("intake: {e}"),
+                    });
+                }
                 r = &mut outbox_task => {
                     outbox_ended = true;
                     break Some(match r {
@@ -984,6 +1026,12 @@ impl Session {
                 },
             }
         };
+        intake_cancel.cancel();
+        if let Some(task) = intake_task.take() {
+            if timeout(Duration::from_secs(2), task).await.is_err() {
+                tracing::warn!("the intake did not stop within 2s");
+            }
+        }
         if let Some(reason) = failure {
             // let the outbox publisher see its failure and hand back its claims, briefly
             outbox_cancel.cancel();
@@ -1005,15 +1053,8 @@ impl Session {
         // graceful shutdown
         let deadline = Instant::now() + config.shutdown_grace;
         tracing::info!("shutting down: no new deliveries, finishing in-flight messages");
-        let tag = consumer.tag();
-        if let Err(e) = timeout_at(
-            deadline,
-            self.consume
-                .basic_cancel(tag, BasicCancelOptions::default()),
-        )
-        .await
-        .unwrap_or(Ok(()))
-        {
+        let cancelling = super::partition::Consumers::cancel_tags(&consumer_tags, &self.consume);
+        if let Err(e) = timeout_at(deadline, cancelling).await.unwrap_or(Ok(())) {
             tracing::warn!(error = %e, "basic.cancel failed");
         }
         tracker.close();

@@ -9,6 +9,7 @@
 pub mod amqp;
 pub mod order;
 pub mod outbox;
+pub mod partition;
 pub mod spool;
 
 use crate::finding::Finding;

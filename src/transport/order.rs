@@ -418,119 +418,124 @@ mod tests {
         })
     }
 
-    proptest! {
-        /// Whatever the order of registrations, starts and completions: a group never starts
-        /// while an earlier message sharing a key with it is unfinished, and every group
-        /// eventually starts (no deadlock).
-        #[test]
-        fn later_messages_of_a_key_never_start_before_earlier_ones_finished(sc in scenario()) {
-            let s = Scheduler::new();
-            let n = sc.keys.len();
-            let mut tickets: Vec<Option<Ticket>> = s.tickets(n).into_iter().map(Some).collect();
-            // groups of consecutive tickets
-            let mut groups: Vec<Vec<usize>> = vec![vec![0]];
-            for i in 1..n {
-                if sc.cuts[i] { groups.push(vec![i]) } else { groups.last_mut().unwrap().push(i) }
-            }
-            let names: Vec<Vec<String>> = sc.keys.iter()
-                .map(|k| k.iter().map(|c| format!("k{c}")).collect()).collect();
-            let mut is_registered = vec![false; n];
-            let mut started = vec![false; groups.len()];
-            let mut finished = vec![false; n];
-            let mut steps = sc.steps.iter().copied().chain(std::iter::repeat(0));
-            let mut idle_rounds = 0;
-            while finished.iter().any(|f| !f) {
-                let step = steps.next().unwrap() as usize;
-                let action = step % 3;
-                let pick = step / 3;
-                let progressed = match action {
-                    0 => {
-                        // register a random unregistered ticket
-                        let open: Vec<usize> = (0..n).filter(|i| !is_registered[*i]).collect();
-                        if open.is_empty() { false } else {
-                            let i = open[pick % open.len()];
-                            tickets[i].as_mut().unwrap().register(&names[i]);
-                            is_registered[i] = true;
-                            true
-                        }
-                    }
-                    1 => {
-                        // try to start a random waiting group whose tickets are registered
-                        let open: Vec<usize> = (0..groups.len())
-                            .filter(|g| !started[*g] && groups[*g].iter().all(|i| is_registered[*i]))
-                            .collect();
-                        if open.is_empty() { false } else {
-                            let g = open[pick % open.len()];
-                            let members: Vec<&Ticket> = groups[g].iter()
-                                .map(|i| tickets[*i].as_ref().unwrap()).collect();
-                            if s.may_start(&members) {
-                                for &i in &groups[g] {
-                                    for earlier in 0..groups[g][0] {
-                                        let shares = sc.keys[earlier].iter().any(|k| sc.keys[i].contains(k));
-                                        prop_assert!(!shares || finished[earlier],
-                                            "message {i} started before {earlier} finished");
-                                    }
-                                }
-                                started[g] = true;
-                                true
-                            } else { false }
-                        }
-                    }
-                    _ => {
-                        // finish a random started message (acks complete in any order)
-                        let open: Vec<usize> = (0..groups.len()).filter(|g| started[*g])
-                            .flat_map(|g| groups[g].clone()).filter(|i| !finished[*i]).collect();
-                        if open.is_empty() { false } else {
-                            let i = open[pick % open.len()];
-                            tickets[i] = None;
-                            finished[i] = true;
-                            true
-                        }
-                    }
-                };
-                idle_rounds = if progressed { 0 } else { idle_rounds + 1 };
-                if idle_rounds > 3 {
-                    // the random steps are used up or stuck: is anything startable at all?
-                    let all_registered = is_registered.iter().all(|r| *r);
-                    let running = (0..groups.len()).any(|g| started[g]
-                        && groups[g].iter().any(|i| !finished[*i]));
-                    if all_registered && !running {
-                        let startable = (0..groups.len()).filter(|g| !started[*g]).any(|g| {
-                            let members: Vec<&Ticket> = groups[g].iter()
-                                .map(|i| tickets[*i].as_ref().unwrap()).collect();
-                            s.may_start(&members)
-                        });
-                        prop_assert!(startable, "deadlock: nothing running, nothing may start");
-                    }
-                    // drive on deterministically: register, then start, then finish in order
-                    if let Some(i) = (0..n).find(|i| !is_registered[*i]) {
-                        tickets[i].as_mut().unwrap().register(&names[i]);
-                        is_registered[i] = true;
-                    } else if let Some(i) = (0..n).find(|i| !finished[*i]
-                        && started[groups.iter().position(|g| g.contains(i)).unwrap()]) {
-                        tickets[i] = None;
-                        finished[i] = true;
-                    } else {
-                        for g in 0..groups.len() {
-                            if started[g] { continue; }
-                            let members: Vec<&Ticket> = groups[g].iter()
-                                .map(|i| tickets[*i].as_ref().unwrap()).collect();
-                            if s.may_start(&members) {
-                                for &i in &groups[g] {
-                                    for earlier in 0..groups[g][0] {
-                                        let shares = sc.keys[earlier].iter().any(|k| sc.keys[i].contains(k));
-                                        prop_assert!(!shares || finished[earlier]);
-                                    }
-                                }
-                                started[g] = true;
-                                break;
-                            }
-                        }
-                    }
-                    idle_rounds = 0;
-                }
-            }
-            prop_assert_eq!(s.unfinished(), 0);
-        }
+    /// (later, earlier) when a member of `group` shares a key with an unfinished earlier
+    /// message outside the group.
+    fn started_too_early(
+        keys: &[Vec<u8>],
+        finished: &[bool],
+        group: &[usize],
+    ) -> Option<(usize, usize)> {
+        group.iter().find_map(|&i| {
+            (0..group[0])
+                .find(|&e| !finished[e] && keys[e].iter().any(|k| keys[i].contains(k)))
+                .map(|e| (i, e))
+        })
     }
+
+    proptest! {
+           /// Whatever the order of registrations, starts and completions: a group never starts
+           /// while an earlier message sharing a key with it is unfinished, and every group
+           /// eventually starts (no deadlock).
+           #[test]
+           fn later_messages_of_a_key_never_start_before_earlier_ones_finished(sc in scenario()) {
+               let s = Scheduler::new();
+               let n = sc.keys.len();
+               let mut tickets: Vec<Option<Ticket>> = s.tickets(n).into_iter().map(Some).collect();
+               // groups of consecutive tickets
+               let mut groups: Vec<Vec<usize>> = vec![vec![0]];
+               for i in 1..n {
+                   if sc.cuts[i] { groups.push(vec![i]) } else { groups.last_mut().unwrap().push(i) }
+               }
+               let names: Vec<Vec<String>> = sc.keys.iter()
+                   .map(|k| k.iter().map(|c| format!("k{c}")).collect()).collect();
+               let mut is_registered = vec![false; n];
+               let mut started = vec![false; groups.len()];
+               let mut finished = vec![false; n];
+               let mut steps = sc.steps.iter().copied().chain(std::iter::repeat(0));
+               let mut idle_rounds = 0;
+               while finished.iter().any(|f| !f) {
+                   let step = steps.next().unwrap() as usize;
+                   let action = step % 3;
+                   let pick = step / 3;
+                   let progressed = match action {
+                       0 => {
+                           // register a random unregistered ticket
+                           let open: Vec<usize> = (0..n).filter(|i| !is_registered[*i]).collect();
+                           if open.is_empty() { false } else {
+                               let i = open[pick % open.len()];
+                               tickets[i].as_mut().unwrap().register(&names[i]);
+                               is_registered[i] = true;
+                               true
+                           }
+                       }
+                       1 => {
+                           // try to start a random waiting group whose tickets are registered
+                           let open: Vec<usize> = (0..groups.len())
+                               .filter(|g| !started[*g] && groups[*g].iter().all(|i| is_registered[*i]))
+                               .collect();
+                           if open.is_empty() { false } else {
+                               let g = open[pick % open.len()];
+                               let members: Vec<&Ticket> = groups[g].iter()
+                                   .map(|i| tickets[*i].as_ref().unwrap()).collect();
+                               if s.may_start(&members) {
+                                   let early = started_too_early(&sc.keys, &finished, &groups[g]);
+    prop_assert!(early.is_none(), "message started before an earlier one of its key finished: {:?}", early);
+                                   started[g] = true;
+                                   true
+                               } else { false }
+                           }
+                       }
+                       _ => {
+                           // finish a random started message (acks complete in any order)
+                           let open: Vec<usize> = (0..groups.len()).filter(|g| started[*g])
+                               .flat_map(|g| groups[g].clone()).filter(|i| !finished[*i]).collect();
+                           if open.is_empty() { false } else {
+                               let i = open[pick % open.len()];
+                               tickets[i] = None;
+                               finished[i] = true;
+                               true
+                           }
+                       }
+                   };
+                   idle_rounds = if progressed { 0 } else { idle_rounds + 1 };
+                   if idle_rounds > 3 {
+                       // the random steps are used up or stuck: is anything startable at all?
+                       let all_registered = is_registered.iter().all(|r| *r);
+                       let running = (0..groups.len()).any(|g| started[g]
+                           && groups[g].iter().any(|i| !finished[*i]));
+                       if all_registered && !running {
+                           let startable = (0..groups.len()).filter(|g| !started[*g]).any(|g| {
+                               let members: Vec<&Ticket> = groups[g].iter()
+                                   .map(|i| tickets[*i].as_ref().unwrap()).collect();
+                               s.may_start(&members)
+                           });
+                           prop_assert!(startable, "deadlock: nothing running, nothing may start");
+                       }
+                       // drive on deterministically: register, then start, then finish in order
+                       if let Some(i) = (0..n).find(|i| !is_registered[*i]) {
+                           tickets[i].as_mut().unwrap().register(&names[i]);
+                           is_registered[i] = true;
+                       } else if let Some(i) = (0..n).find(|i| !finished[*i]
+                           && started[groups.iter().position(|g| g.contains(i)).unwrap()]) {
+                           tickets[i] = None;
+                           finished[i] = true;
+                       } else {
+                           for g in 0..groups.len() {
+                               if started[g] { continue; }
+                               let members: Vec<&Ticket> = groups[g].iter()
+                                   .map(|i| tickets[*i].as_ref().unwrap()).collect();
+                               if s.may_start(&members) {
+                                   let early = started_too_early(&sc.keys, &finished, &groups[g]);
+    prop_assert!(early.is_none(), "message started before an earlier one of its key finished: {:?}", early);
+                                   started[g] = true;
+                                   break;
+                               }
+                           }
+                       }
+                       idle_rounds = 0;
+                   }
+               }
+               prop_assert_eq!(s.unfinished(), 0);
+           }
+       }
 }
