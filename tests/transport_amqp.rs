@@ -559,9 +559,10 @@ async fn batches_are_judged_concurrently_up_to_prefetch_over_batch_size() {
     let (pipeline, store) = echo_pipeline().await;
     store.set_delay(Some(Duration::from_millis(500)));
     let (cancel, task) = b.start(pipeline);
+    // eight different clients: nothing orders them
     for n in 0..8 {
         let id = format!("JHG305-1000{n}");
-        let bytes = fixture_with_id("JW305.xml", "JHG305-00231", &id);
+        let bytes = other_client(n, &id);
         b.publish_input(&bytes, input_properties(&id, 1_783_000_000))
             .await;
     }
@@ -590,6 +591,75 @@ async fn batches_are_judged_concurrently_up_to_prefetch_over_batch_size() {
     stop(cancel, task).await;
     assert_eq!(b.count(&b.cfg.amqp.input_queue).await, 0);
     assert_eq!(store.counts().await.unwrap().messages, 8);
+}
+
+/// Messages about one client are judged one at a time, in delivery order, even when batches
+/// could run side by side.
+#[tokio::test]
+async fn messages_about_one_client_are_judged_in_delivery_order() {
+    let Some(mut b) = Broker::new("ordered").await else {
+        return;
+    };
+    b.cfg.amqp.batch_size = 1;
+    let out = b.answers_queue().await;
+    let (pipeline, store) = echo_pipeline().await;
+    store.set_delay(Some(Duration::from_millis(100)));
+    let (cancel, task) = b.start(pipeline);
+    let ids: Vec<String> = (0..6).map(|n| format!("JHG305-2000{n}")).collect();
+    for id in &ids {
+        let bytes = fixture_with_id("JW305.xml", "JHG305-00231", id);
+        b.publish_input(&bytes, input_properties(id, 1_783_000_000))
+            .await;
+    }
+    let mut answered = Vec::new();
+    within(30, "every echo", async {
+        while answered.len() < ids.len() {
+            match b.get(&out).await {
+                Some(d) => {
+                    answered.extend(d.properties.message_id().as_ref().map(|m| m.to_string()))
+                }
+                None => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
+    })
+    .await;
+    assert_eq!(store.max_in_flight(), 1, "one client: one at a time");
+    let stored: Vec<String> = store
+        .seen()
+        .iter()
+        .map(|s| s.identificatie.clone())
+        .collect();
+    assert_eq!(stored, ids, "judged in delivery order");
+    stop(cancel, task).await;
+    assert_eq!(b.count(&b.cfg.amqp.input_queue).await, 0);
+}
+
+/// The 305 fixture about client `n` (its own BSN, passing the elfproef, and its own
+/// allocation numbers) with identification `id`.
+fn other_client(n: u32, id: &str) -> Vec<u8> {
+    let text = String::from_utf8(fixture_with_id("JW305.xml", "JHG305-00231", id)).unwrap();
+    // a BSN 99991…: the first prefix from client n's own range whose check digit exists
+    let bsn = (0..10)
+        .find_map(|m| {
+            let prefix = 99_991_000 + n * 10 + m;
+            let digits: Vec<u32> = prefix
+                .to_string()
+                .chars()
+                .map(|c| c.to_digit(10).unwrap())
+                .collect();
+            let sum: u32 = digits.iter().zip((2..=9).rev()).map(|(d, w)| d * w).sum();
+            (0..10)
+                .find(|l| (sum + 121 - l) % 11 == 0)
+                .map(|l| format!("{prefix}{l}"))
+        })
+        .expect("a BSN");
+    assert!(text.contains("999912367"));
+    text.replace("999912367", &bsn)
+        .replace(
+            "ToewijzingNummer>5132600",
+            &format!("ToewijzingNummer>51326{n}0"),
+        )
+        .into_bytes()
 }
 
 /// The real store batches: deliveries that wait together are stored together, in one

@@ -94,7 +94,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 
     let cancel = CancellationToken::new();
     tokio::spawn(watch_signals(cancel.clone()));
-    if let Some(engine) = facts {
+    // 0: no sweep here (one instance, or cron running `ijwmo sweep`, does it)
+    let sweeping = config.facts.sweep_interval_secs > 0;
+    if let Some(engine) = facts.filter(|_| sweeping) {
         tokio::spawn(ijwmo::facts::sweep::run_periodically(
             store,
             engine,

@@ -31,7 +31,8 @@ pub struct FactsConfig {
     pub closed_days: Vec<NaiveDate>,
     /// `end-of-month+N` (default `end-of-month+1`) or `working-days+N`.
     pub declaratie_termijn: String,
-    /// Seconds between two sweeps of the running service.
+    /// Seconds between two sweeps of the running service; 0: the service does not sweep
+    /// (with several instances one sweeps, or `ijwmo sweep` runs from cron).
     pub sweep_interval_secs: u64,
     /// First day the region measures timeliness (its go-live): obligations whose reference
     /// date lies before it are not recorded. Without it, care that was running before the
