@@ -579,12 +579,11 @@ impl Worker {
         let group: Vec<&Ticket> = tickets.iter().collect();
         self.order.ready(&group).await;
         let behind_abandoned = self.order.behind_abandoned(&group);
-        let mut pairs: Vec<(&Incoming, &Prepared)> =
-            inputs.iter().copied().zip(&prepared).collect();
+        let pairs: Vec<(&Incoming, &Prepared)> = inputs.iter().copied().zip(&prepared).collect();
         let mut judged = match behind_abandoned {
             // an earlier message of one of these keys went back to the broker unjudged
             true => pairs.iter().map(|_| None).collect(),
-            false => self.judge(&mut pairs).await,
+            false => self.judge(&pairs).await,
         };
         let mut judged_iter = judged.iter_mut();
         let results: Vec<Option<Result<Handled, PipelineError>>> = taken
@@ -634,7 +633,7 @@ impl Worker {
     /// service shuts down (`None`: handed back to the broker unjudged).
     async fn judge(
         &self,
-        pairs: &mut [(&Incoming, &Prepared)],
+        pairs: &[(&Incoming, &Prepared)],
     ) -> Vec<Option<Result<Handled, PipelineError>>> {
         let mut out: Vec<Option<Result<Handled, PipelineError>>> =
             pairs.iter().map(|_| None).collect();
@@ -932,6 +931,36 @@ impl Session {
                 });
             }
         };
+        let mut consumer = consumers.stream;
+        let consumer_tags = consumers.tags;
+        let intake_cancel = CancellationToken::new();
+        let mut intake_task = match cfg.partitions {
+            0 => None,
+            _ => {
+                let channel =
+                    match timeout(cfg.publish_timeout, self.connection.create_channel()).await {
+                        Ok(Ok(c)) => c,
+                        failed => {
+                            let _ = timeout(
+                                Duration::from_secs(1),
+                                self.connection.close(200, "reconnecting".into()),
+                            )
+                            .await;
+                            return Err(match failed {
+                                Ok(Err(e)) => e.into(),
+                                _ => AmqpError::Timeout("intake channel"),
+                            });
+                        }
+                    };
+                let run = super::partition::run_intake(
+                    channel,
+                    cfg.clone(),
+                    self.publisher.clone(),
+                    intake_cancel.clone(),
+                );
+                Some(tokio::spawn(run))
+            }
+        };
         let outbox = OutboxPublisher::new(
             worker.pipeline.store().clone(),
             self.publisher.clone(),
@@ -943,27 +972,6 @@ impl Session {
         let mut outbox_task = {
             let token = outbox_cancel.clone();
             tokio::spawn(async move { outbox.run(token).await })
-        };
-        let mut consumer = consumers.stream;
-        let consumer_tags = consumers.tags;
-        let intake_cancel = CancellationToken::new();
-        let mut intake_task = match cfg.partitions {
-            0 => None,
-            _ => {
-                let channel =
-                    match timeout(cfg.publish_timeout, self.connection.create_channel()).await {
-                        Ok(Ok(c)) => c,
-                        Ok(Err(e)) => return Err(e.into()),
-                        Err(_) => return Err(AmqpError::Timeout("intake channel")),
-                    };
-                let run = super::partition::run_intake(
-                    channel,
-                    cfg.clone(),
-                    self.publisher.clone(),
-                    intake_cancel.clone(),
-                );
-                Some(tokio::spawn(run))
-            }
         };
         let broken = self.publisher.broken();
         let mut health = tokio::time::interval(HEALTH_CHECK);
