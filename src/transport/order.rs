@@ -22,7 +22,7 @@
 //! Keys are kept as 64-bit hashes, so no BSN stays in memory longer than its message; two
 //! keys that collide only serialise messages that could have run side by side.
 
-use crate::message::model::{Body, Message};
+use crate::message::model::Message;
 use crate::rules::cross::partijen;
 use crate::state::ContextKeys;
 use std::collections::hash_map::DefaultHasher;
@@ -68,9 +68,6 @@ pub fn keys_of(msg: &Message, keys: &ContextKeys) -> Vec<String> {
     }
     if let Some(d) = &keys.declaratie_nummer {
         out.insert(format!("declaratienummer|{s:?}|{agb}|{d}"));
-        out.insert(format!("declaraties|{s:?}|{agb}|{gemeente}"));
-    }
-    if matches!(msg.body, Body::Declaratie(_)) && keys.declaratie_nummer.is_none() {
         out.insert(format!("declaraties|{s:?}|{agb}|{gemeente}"));
     }
     out.extend(keys.fact_scopes.iter().map(|f| format!("fact|{f}")));
@@ -304,6 +301,44 @@ mod tests {
             t.register(k);
         }
         t
+    }
+
+    fn keys(name: &str) -> BTreeSet<String> {
+        let path = format!(
+            "{}/fixtures/messages/{name}.xml",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(path).unwrap();
+        let kind = crate::transport::Summary::sniff(text.as_bytes())
+            .kind
+            .unwrap();
+        let msg = crate::message::model::parse(kind, &text).unwrap();
+        keys_of(&msg, &crate::rules::cross::context_keys(&msg))
+            .into_iter()
+            .collect()
+    }
+
+    #[test]
+    fn the_story_of_one_client_shares_keys() {
+        let (t301, t302, t305, t323) = (keys("JW301"), keys("JW302"), keys("JW305"), keys("JW323"));
+        assert!(!t301.is_disjoint(&t305), "a 305 waits for its 301");
+        assert!(
+            !t301.is_disjoint(&t302),
+            "a retour waits for its heenbericht"
+        );
+        assert!(
+            !t305.is_disjoint(&t323),
+            "a declaration waits for the start"
+        );
+        assert!(
+            t301.is_disjoint(&keys("WMO301")),
+            "another standard: no order"
+        );
+        assert!(
+            t305.iter()
+                .all(|k| !k.contains("999912367") || k.starts_with("bsn|")),
+            "the BSN only in its own key (hashed before it is kept)"
+        );
     }
 
     #[test]
