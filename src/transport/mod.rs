@@ -28,6 +28,8 @@ pub struct Summary {
     pub kind: Option<MessageKind>,
     pub sender: Option<String>,
     pub identificatie: Option<String>,
+    /// The header's Ontvanger (for the partition key, [`partition::partition_key`]).
+    pub receiver: Option<String>,
 }
 
 impl Summary {
@@ -57,6 +59,7 @@ impl Summary {
                 Ok((_, Event::Text(t))) => {
                     let slot = match current.as_str() {
                         "Afzender" => &mut out.sender,
+                        "Ontvanger" => &mut out.receiver,
                         "Identificatie" => &mut out.identificatie,
                         _ => continue,
                     };

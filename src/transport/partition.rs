@@ -39,7 +39,6 @@
 //! After a takeover the partitions stay with the survivor until it restarts.
 
 use crate::config::AmqpConfig;
-use crate::message::kind::MessageKind;
 use crate::rules::cross::gemeente_header;
 use futures_util::stream::{self, BoxStream, StreamExt};
 use lapin::message::Delivery;
@@ -49,9 +48,6 @@ use lapin::options::{
 };
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::{Channel, ExchangeKind};
-use quick_xml::events::Event;
-use quick_xml::name::ResolveResult;
-use quick_xml::NsReader;
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -61,51 +57,8 @@ use std::time::Duration;
 /// rules read them). Input whose header cannot be read gets `unreadable`: it is dead-lettered
 /// wherever it lands.
 pub fn partition_key(bytes: &[u8]) -> String {
-    let mut reader = NsReader::from_reader(bytes);
-    reader.config_mut().trim_text(true);
-    let mut buf = Vec::new();
-    let (mut kind, mut afzender, mut ontvanger) = (None, None, None);
-    let mut depth = 0usize;
-    let mut current = Vec::new();
-    for _ in 0..400 {
-        buf.clear();
-        match reader.read_resolved_event_into(&mut buf) {
-            Ok((ns, Event::Start(e))) => {
-                depth += 1;
-                current = e.local_name().into_inner().to_vec();
-                if depth == 1 {
-                    if let ResolveResult::Bound(n) = ns {
-                        kind = std::str::from_utf8(n.into_inner())
-                            .ok()
-                            .and_then(MessageKind::from_namespace);
-                    }
-                }
-            }
-            Ok((_, Event::Text(t))) => {
-                let slot = match current.as_slice() {
-                    b"Afzender" => &mut afzender,
-                    b"Ontvanger" => &mut ontvanger,
-                    _ => continue,
-                };
-                if slot.is_none() {
-                    *slot = t
-                        .decode()
-                        .ok()
-                        .map(|s| s.chars().take(32).collect::<String>());
-                }
-            }
-            Ok((_, Event::End(e))) => {
-                depth = depth.saturating_sub(1);
-                if e.local_name().into_inner() == b"Header" {
-                    break;
-                }
-                current.clear();
-            }
-            Ok((_, Event::Eof)) | Err(_) => break,
-            Ok(_) => {}
-        }
-    }
-    match (kind, afzender, ontvanger) {
+    let header = super::Summary::sniff(bytes);
+    match (header.kind, header.sender, header.receiver) {
         (Some(kind), Some(afzender), Some(ontvanger)) => {
             let (gemeente, agb) = match gemeente_header(kind) {
                 true => (afzender, ontvanger),
