@@ -117,6 +117,18 @@ async fn facts_of(store: &dyn Store) -> Vec<String> {
     rows
 }
 
+/// The message log's rows (sender, kind, identificatie, verdict, retour codes as a JSON
+/// array) as verdicts.
+fn verdicts_of(rows: Vec<(String, String, String, String, String)>) -> Verdicts {
+    rows.into_iter()
+        .map(|(sender, kind, identificatie, verdict, codes)| {
+            let mut codes: Vec<String> = serde_json::from_str(&codes).unwrap();
+            codes.sort();
+            ((sender, kind, identificatie), (verdict, codes))
+        })
+        .collect()
+}
+
 /// The reference: the spool on SQLite, one file at a time in receipt order.
 async fn through_the_spool(entries: &[Entry], contracts: &ContractSet, work: &Path) -> Outcome {
     let db = work.join("reference.db");
@@ -155,22 +167,11 @@ async fn through_the_spool(entries: &[Entry], contracts: &ContractSet, work: &Pa
         .await
         .unwrap();
     let rows =
-        sqlx::query("SELECT sender, kind, identificatie, verdict, retour_codes FROM messages")
+        sqlx::query_as("SELECT sender, kind, identificatie, verdict, retour_codes FROM messages")
             .fetch_all(&pool)
             .await
             .unwrap();
-    let verdicts = rows
-        .iter()
-        .map(|r| {
-            let mut codes: Vec<String> =
-                serde_json::from_str(&r.get::<String, _>("retour_codes")).unwrap();
-            codes.sort();
-            (
-                (r.get("sender"), r.get("kind"), r.get("identificatie")),
-                (r.get("verdict"), codes),
-            )
-        })
-        .collect();
+    let verdicts = verdicts_of(rows);
     pool.close().await;
     Outcome {
         verdicts,
@@ -525,22 +526,14 @@ async fn over_rabbitmq(
     b.terminate();
     drained.abort();
 
-    let rows =
-        sqlx::query("SELECT sender, kind, identificatie, verdict, retour_codes FROM messages")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
-    let verdicts = rows
-        .iter()
-        .map(|r| {
-            let mut codes: Vec<String> = r.get("retour_codes");
-            codes.sort();
-            (
-                (r.get("sender"), r.get("kind"), r.get("identificatie")),
-                (r.get("verdict"), codes),
-            )
-        })
-        .collect();
+    let rows = sqlx::query_as(
+        "SELECT sender, kind, identificatie, verdict, array_to_json(retour_codes)::text \
+         FROM messages",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let verdicts = verdicts_of(rows);
     let unprocessable = queue_depth(&channel, &cfg.dead_letter_queue).await as usize;
     let outcome = Outcome {
         verdicts,

@@ -916,8 +916,16 @@ impl Session {
         let cfg = &config.amqp;
         let cancel = worker.cancel.clone();
         let mut events = self.connection.events_listener();
-        let consuming = super::partition::consume(&self.consume, cfg);
-        let consumers = match timeout(cfg.publish_timeout, consuming).await {
+        // the consumers, and with partitions a channel for the intake
+        let setup = async {
+            let consumers = super::partition::consume(&self.consume, cfg).await?;
+            let intake = match cfg.partitions {
+                0 => None,
+                _ => Some(self.connection.create_channel().await?),
+            };
+            Ok::<_, lapin::Error>((consumers, intake))
+        };
+        let (consumers, intake_channel) = match timeout(cfg.publish_timeout, setup).await {
             Ok(Ok(c)) => c,
             failed => {
                 let _ = timeout(
@@ -934,24 +942,9 @@ impl Session {
         let mut consumer = consumers.stream;
         let consumer_tags = consumers.tags;
         let intake_cancel = CancellationToken::new();
-        let mut intake_task = match cfg.partitions {
-            0 => None,
-            _ => {
-                let channel =
-                    match timeout(cfg.publish_timeout, self.connection.create_channel()).await {
-                        Ok(Ok(c)) => c,
-                        failed => {
-                            let _ = timeout(
-                                Duration::from_secs(1),
-                                self.connection.close(200, "reconnecting".into()),
-                            )
-                            .await;
-                            return Err(match failed {
-                                Ok(Err(e)) => e.into(),
-                                _ => AmqpError::Timeout("intake channel"),
-                            });
-                        }
-                    };
+        let mut intake_task = match intake_channel {
+            None => None,
+            Some(channel) => {
                 let run = super::partition::run_intake(
                     channel,
                     cfg.clone(),
