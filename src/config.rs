@@ -150,6 +150,23 @@ pub struct AmqpConfig {
     /// Longest wait between reconnect attempts (the backoff starts at 250 ms and doubles).
     #[serde(with = "duration_text")]
     pub reconnect_max: Duration,
+    /// Input partitions for several instances (0: one input queue, every instance competing
+    /// on it, order kept within one instance only). N > 0: the input queue becomes an intake
+    /// (single active consumer) that moves each message, in order, to the consistent-hash
+    /// exchange `partition_exchange` with its partition key
+    /// (`<standard>.<gemeente>.<agb>`); N quorum queues `<input_queue>.p<i>` with single
+    /// active consumer are bound to it, so each relationship has one consumer at a time. See
+    /// [`crate::transport::partition`].
+    pub partitions: u16,
+    /// The consistent-hash exchange the partitions are bound to. Gateways that set the
+    /// partition key as routing key may publish to it directly.
+    pub partition_exchange: String,
+    /// The partitions this instance consumes at once, e.g. `0-3` or `0,2,5`; empty: all.
+    pub own_partitions: String,
+    /// After this long the instance consumes the other partitions too, as a standby (the
+    /// broker keeps the owner active and switches when it goes away); `0s`: never.
+    #[serde(with = "duration_text")]
+    pub standby_after: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -239,6 +256,10 @@ impl Default for AmqpConfig {
             batch_size: 8,
             publish_timeout: Duration::from_secs(30),
             reconnect_max: Duration::from_secs(30),
+            partitions: 0,
+            partition_exchange: "ijwmo.in.partitioned".into(),
+            own_partitions: String::new(),
+            standby_after: Duration::from_secs(10),
         }
     }
 }
@@ -405,6 +426,33 @@ pub struct Overrides {
     /// Longest pause between reconnect attempts [default: 30s]
     #[arg(long, value_name = "DURATION", env = "IJWMO_AMQP_RECONNECT_MAX", value_parser = parse_duration, help_heading = "AMQP")]
     pub amqp_reconnect_max: Option<Duration>,
+    /// Input partitions, for several instances in order (0: one input queue) [default: 0]
+    #[arg(
+        long,
+        value_name = "N",
+        env = "IJWMO_AMQP_PARTITIONS",
+        help_heading = "AMQP"
+    )]
+    pub amqp_partitions: Option<u16>,
+    /// Consistent-hash exchange of the partitions [default: ijwmo.in.partitioned]
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "IJWMO_AMQP_PARTITION_EXCHANGE",
+        help_heading = "AMQP"
+    )]
+    pub amqp_partition_exchange: Option<String>,
+    /// Partitions this instance consumes at once, e.g. 0-3 or 0,2,5 [default: all]
+    #[arg(
+        long,
+        value_name = "LIST",
+        env = "IJWMO_AMQP_OWN_PARTITIONS",
+        help_heading = "AMQP"
+    )]
+    pub amqp_own_partitions: Option<String>,
+    /// Consume the other partitions as a standby after this long; 0s: never [default: 10s]
+    #[arg(long, value_name = "DURATION", env = "IJWMO_AMQP_STANDBY_AFTER", value_parser = parse_duration, help_heading = "AMQP")]
+    pub amqp_standby_after: Option<Duration>,
 
     /// Outbox rows published per round [default: 100]
     #[arg(
@@ -585,6 +633,13 @@ impl Config {
         set(&mut self.amqp.batch_size, &o.amqp_batch_size);
         set(&mut self.amqp.publish_timeout, &o.amqp_publish_timeout);
         set(&mut self.amqp.reconnect_max, &o.amqp_reconnect_max);
+        set(&mut self.amqp.partitions, &o.amqp_partitions);
+        set(
+            &mut self.amqp.partition_exchange,
+            &o.amqp_partition_exchange,
+        );
+        set(&mut self.amqp.own_partitions, &o.amqp_own_partitions);
+        set(&mut self.amqp.standby_after, &o.amqp_standby_after);
         set(&mut self.outbox.batch_size, &o.outbox_batch_size);
         set(&mut self.outbox.interval, &o.outbox_interval);
         set(
@@ -633,6 +688,12 @@ impl Config {
         }
         if self.outbox.batch_size == 0 {
             return bad("outbox.batch_size must be at least 1".into());
+        }
+        if let Err(e) = crate::transport::partition::parse_partitions(
+            &self.amqp.own_partitions,
+            self.amqp.partitions,
+        ) {
+            return bad(format!("amqp.own_partitions: {e}"));
         }
         for (name, d) in [
             ("spool.poll_interval", self.spool.poll_interval),

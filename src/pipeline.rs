@@ -115,8 +115,8 @@ impl Pipeline {
     /// Processes one message completely. `Ok` means the outcome is durable (or the input was
     /// unprocessable and must be kept aside): the transport may acknowledge.
     pub async fn handle(&self, incoming: &Incoming) -> Result<Handled, PipelineError> {
-        match cpu_bound(|| self.prepare(incoming)) {
-            Ok(ready) => self.store_one(&ready).await,
+        match cpu_bound(|| self.prepare_parts(incoming)) {
+            Ok(parts) => self.store_one(&Ready::of(incoming, &parts)).await,
             Err(handled) => Ok(handled),
         }
     }
@@ -127,20 +127,45 @@ impl Pipeline {
     /// stored on its own, so a bad message only fails itself. A panic (a bug) makes only the
     /// message that caused it unprocessable, as [`internal_error`] describes.
     pub async fn handle_batch(&self, batch: &[&Incoming]) -> Vec<Result<Handled, PipelineError>> {
+        let prepared: Vec<Prepared> = cpu_bound(|| batch.iter().map(|i| self.prepare(i)).collect());
+        let pairs: Vec<(&Incoming, &Prepared)> = batch.iter().copied().zip(&prepared).collect();
+        self.handle_prepared(&pairs).await
+    }
+
+    /// The first half of [`Pipeline::handle`]: validates and reads a message, which needs no
+    /// stored state, so a transport may prepare messages in any order and in parallel, and
+    /// then judge them in the order [`Prepared::order_keys`] asks for. CPU-bound (about a
+    /// millisecond): from async code use [`Pipeline::prepare_blocking`].
+    pub fn prepare(&self, incoming: &Incoming) -> Prepared {
+        match std::panic::catch_unwind(AssertUnwindSafe(|| self.prepare_parts(incoming))) {
+            Ok(Ok(parts)) => Prepared(Ok(Box::new(parts))),
+            Ok(Err(handled)) => Prepared(Err(handled)),
+            Err(panic) => Prepared(Err(internal_error(&incoming.origin, panic))),
+        }
+    }
+
+    /// [`Pipeline::prepare`] for several messages, without holding up the runtime's other
+    /// tasks.
+    pub fn prepare_blocking(&self, batch: &[&Incoming]) -> Vec<Prepared> {
+        cpu_bound(|| batch.iter().map(|i| self.prepare(i)).collect())
+    }
+
+    /// The second half: judges and stores prepared messages as [`Pipeline::handle_batch`]
+    /// describes, in the given order, one result per message. `prepared` must be what
+    /// [`Pipeline::prepare`] returned for the `Incoming` beside it.
+    pub async fn handle_prepared(
+        &self,
+        batch: &[(&Incoming, &Prepared)],
+    ) -> Vec<Result<Handled, PipelineError>> {
         let mut results: Vec<Option<Result<Handled, PipelineError>>> =
             batch.iter().map(|_| None).collect();
         let mut ready = Vec::with_capacity(batch.len());
-        cpu_bound(|| {
-            for (i, incoming) in batch.iter().enumerate() {
-                let prepared =
-                    std::panic::catch_unwind(AssertUnwindSafe(|| self.prepare(incoming)));
-                match prepared {
-                    Ok(Ok(r)) => ready.push((i, r)),
-                    Ok(Err(handled)) => results[i] = Some(Ok(handled)),
-                    Err(panic) => results[i] = Some(Ok(internal_error(&incoming.origin, panic))),
-                }
+        for (i, (incoming, prepared)) in batch.iter().enumerate() {
+            match &prepared.0 {
+                Ok(parts) => ready.push((i, Ready::of(incoming, parts))),
+                Err(handled) => results[i] = Some(Ok(handled.clone())),
             }
-        });
+        }
         let together = match ready.len() {
             0 | 1 => None,
             _ => self.store_together(&ready).await,
@@ -172,13 +197,13 @@ impl Pipeline {
     }
 
     /// Validates and reads a message: `Err` is the outcome of one that cannot be judged.
-    fn prepare<'a>(&self, incoming: &'a Incoming) -> Result<Ready<'a>, Handled> {
+    fn prepare_parts(&self, incoming: &Incoming) -> Result<Parts, Handled> {
         let report = self.validator.validate(&incoming.bytes);
         let level2_failed = !report.valid();
         let (Some(kind), Some(tree)) = (report.kind, report.tree) else {
             return Err(unprocessable(report.findings));
         };
-        let text = std::str::from_utf8(&incoming.bytes).unwrap_or_default();
+        let text = text_of(incoming);
         // the validator's model, read from its own parse; read the text only without one
         let msg = match report.message.map_or_else(|| model::parse(kind, text), Ok) {
             Ok(m) => m,
@@ -206,9 +231,7 @@ impl Pipeline {
             raw: incoming.bytes.clone(),
             keys,
         };
-        Ok(Ready {
-            incoming,
-            text,
+        Ok(Parts {
             msg,
             tree,
             level2_failed,
@@ -223,11 +246,11 @@ impl Pipeline {
         ready: &'r Ready<'_>,
     ) -> impl Fn(&Context) -> Outcome + Send + Sync + 'r {
         let input = DecideInput {
-            msg: &ready.msg,
-            tree: &ready.tree,
+            msg: ready.msg,
+            tree: ready.tree,
             received_at: ready.incoming.received_at,
             today: self.today(ready.incoming),
-            answer_id: &ready.answer_id,
+            answer_id: ready.answer_id,
             level2_failed: ready.level2_failed,
             text: ready.text,
         };
@@ -244,7 +267,7 @@ impl Pipeline {
     async fn store_one(&self, ready: &Ready<'_>) -> Result<Handled, PipelineError> {
         let decide = self.decide(ready);
         let started = std::time::Instant::now();
-        let stored = self.store.store(&ready.received, &decide).await?;
+        let stored = self.store.store(ready.received, &decide).await?;
         metrics::histogram!(crate::http::telemetry::COMMIT_SECONDS)
             .record(started.elapsed().as_secs_f64());
         metrics::histogram!(crate::http::telemetry::BATCH_SIZE).record(1.0);
@@ -259,7 +282,7 @@ impl Pipeline {
         let batch: Vec<Batched<'_>> = ready
             .iter()
             .zip(&decides)
-            .map(|((_, r), d)| (&r.received, d as &Decide<'_>))
+            .map(|((_, r), d)| (r.received, d as &Decide<'_>))
             .collect();
         let started = std::time::Instant::now();
         match AssertUnwindSafe(self.store.store_batch(&batch))
@@ -289,15 +312,61 @@ impl Pipeline {
     }
 }
 
-/// A message that passed the schema checks and was read, ready to be judged.
-struct Ready<'a> {
-    incoming: &'a Incoming,
-    text: &'a str,
+/// A message validated and read ([`Pipeline::prepare`]), waiting to be judged: what it needs
+/// from the store, or already its outcome when it cannot be judged (unprocessable).
+#[derive(Debug)]
+pub struct Prepared(Result<Box<Parts>, Handled>);
+
+impl Prepared {
+    /// What the message's judgement depends on besides itself, as ordering keys (see
+    /// [`crate::transport::order::keys_of`]); empty for a message that cannot be judged (it
+    /// reads and writes no state).
+    pub fn order_keys(&self) -> Vec<String> {
+        match &self.0 {
+            Ok(p) => crate::transport::order::keys_of(&p.msg, &p.received.keys),
+            Err(_) => Vec::new(),
+        }
+    }
+}
+
+/// What [`Pipeline::prepare`] read from a message that passed the schema checks.
+#[derive(Debug)]
+pub struct Parts {
     msg: model::Message,
     tree: Element,
     level2_failed: bool,
     received: Received,
     answer_id: String,
+}
+
+/// A prepared message with its input, ready to be judged.
+struct Ready<'a> {
+    incoming: &'a Incoming,
+    text: &'a str,
+    msg: &'a model::Message,
+    tree: &'a Element,
+    level2_failed: bool,
+    received: &'a Received,
+    answer_id: &'a str,
+}
+
+impl<'a> Ready<'a> {
+    fn of(incoming: &'a Incoming, p: &'a Parts) -> Ready<'a> {
+        Ready {
+            incoming,
+            text: text_of(incoming),
+            msg: &p.msg,
+            tree: &p.tree,
+            level2_failed: p.level2_failed,
+            received: &p.received,
+            answer_id: &p.answer_id,
+        }
+    }
+}
+
+/// The message as text (validation has checked it is UTF-8; empty otherwise).
+fn text_of(incoming: &Incoming) -> &str {
+    std::str::from_utf8(&incoming.bytes).unwrap_or_default()
 }
 
 /// Runs CPU-bound work (validation: about a millisecond per message) without holding up the

@@ -87,7 +87,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     // the listener outlives the transport's graceful shutdown (health stays answerable)
     let http_cancel = CancellationToken::new();
     let http = start_http(&config, store.clone(), http_cancel.clone()).await?;
-    if let Some(engine) = facts {
+    // 0: no sweep here (one instance, or cron running `ijwmo sweep`, does it)
+    let sweeping = config.facts.sweep_interval_secs > 0;
+    if let Some(engine) = facts.filter(|_| sweeping) {
         tokio::spawn(ijwmo::facts::sweep::run_periodically(
             store,
             engine,

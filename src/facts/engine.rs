@@ -34,7 +34,8 @@ pub struct FactsConfig {
     /// Move an end-of-month declaration term off a weekend day or holiday to the next working
     /// day (default false: see [`Deadlines::declaratie_naar_werkdag`]).
     pub declaratie_naar_werkdag: bool,
-    /// Seconds between two sweeps of the running service.
+    /// Seconds between two sweeps of the running service; 0: the service does not sweep
+    /// (with several instances one sweeps, or `ijwmo sweep` runs from cron).
     pub sweep_interval_secs: u64,
     /// First day the region measures timeliness (its go-live): obligations whose reference
     /// date lies before it are not recorded. Without it, care that was running before the

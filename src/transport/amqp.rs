@@ -33,6 +33,13 @@
 //! above once that transaction committed; up to prefetch ÷ batch size batches run at once. An
 //! idle service judges a delivery alone, at once.
 //!
+//! Order: batches are validated at once, but a batch is judged only when every earlier
+//! delivery that shares an ordering key with one of its messages (the client, the
+//! allocation number, … see [`super::order`]) has been judged; different clients go in
+//! parallel, acks may complete out of order. A transient failure is retried in place (the
+//! batch keeps its place); only at shutdown is it handed back (nack), and then every later
+//! delivery that shares a key with it is handed back unjudged too.
+//!
 //! Publishing (outbox rows, dead letters, answers sent again) uses its own channel in confirm
 //! mode, always `mandatory`. A publish counts as delivered only when the broker acked it AND
 //! did not return it as unroutable; a nack, a return, an error or a timeout leaves the outbox
@@ -50,11 +57,12 @@
 //! in-flight deliveries finish and settle, flush the outbox, close channels and connection —
 //! all within `shutdown_grace`. Anything still unacked is requeued by the broker.
 
+use super::order::{Scheduler, Ticket};
 use super::outbox::{OutboxPublisher, Sink, SinkError};
 use super::{log_outcome, too_large, Backoff, Summary};
 use crate::config::{AmqpConfig, Config};
 use crate::finding::{truncate, Finding};
-use crate::pipeline::{Handled, Incoming, Pipeline, PipelineError};
+use crate::pipeline::{Handled, Incoming, Pipeline, PipelineError, Prepared};
 use crate::state::Outgoing;
 use crate::store::OutboxRow;
 use async_trait::async_trait;
@@ -62,14 +70,12 @@ use chrono::{DateTime, Utc};
 use futures_util::{FutureExt, StreamExt};
 use lapin::message::{BasicReturnMessage, Delivery};
 use lapin::options::{
-    BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicNackOptions,
-    BasicPublishOptions, BasicQosOptions, ConfirmSelectOptions, ExchangeDeclareOptions,
-    QueueBindOptions, QueueDeclareOptions,
+    BasicAckOptions, BasicNackOptions, BasicPublishOptions, BasicQosOptions, ConfirmSelectOptions,
+    ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
 };
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::{
-    BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, Consumer, Event,
-    ExchangeKind,
+    BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, Event, ExchangeKind,
 };
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -164,6 +170,7 @@ pub async fn declare_topology(channel: &Channel, cfg: &AmqpConfig) -> Result<(),
             FieldTable::default(),
         )
         .await?;
+    super::partition::declare(channel, cfg).await?;
     Ok(())
 }
 
@@ -175,6 +182,10 @@ pub fn input_queue_arguments(cfg: &AmqpConfig) -> FieldTable {
         "x-dead-letter-exchange".into(),
         long_string(&cfg.dead_letter_exchange),
     );
+    if cfg.partitions > 0 {
+        // the intake: one instance at a time moves the input to the partitions, in order
+        args.insert("x-single-active-consumer".into(), AMQPValue::Boolean(true));
+    }
     args
 }
 
@@ -524,6 +535,8 @@ struct Worker {
     failures: AtomicU32,
     wake: Arc<Notify>,
     cancel: CancellationToken,
+    /// Judges deliveries that share a key in delivery order ([`super::order`]).
+    order: Arc<Scheduler>,
 }
 
 impl Worker {
@@ -534,8 +547,15 @@ impl Worker {
 
     /// Processes deliveries together (one transaction for all that can be judged, see
     /// [`Pipeline::handle_batch`]) and settles each once its outcome is durable (see the
-    /// module doc).
-    async fn handle_batch(&self, publisher: &Publisher, deliveries: Vec<Delivery>) {
+    /// module doc). `tickets` are the deliveries' places in delivery order
+    /// ([`super::order`]): they are validated at once, judged only when every earlier
+    /// delivery that shares a key with one of them is done.
+    async fn handle_batch(
+        &self,
+        publisher: &Publisher,
+        deliveries: Vec<Delivery>,
+        mut tickets: Vec<Ticket>,
+    ) {
         let taken: Vec<Taken> = deliveries.into_iter().map(Taken::new).collect();
         // refused at intake (too large, receipt time out of bounds) never reach the pipeline
         let now = Utc::now();
@@ -552,25 +572,49 @@ impl Worker {
             .filter(|(_, r)| r.is_none())
             .map(|(t, _)| &t.incoming)
             .collect();
-        let mut judged = self.pipeline.handle_batch(&inputs).await.into_iter();
-        let results: Vec<Result<Handled, PipelineError>> = refused
+        let prepared = self.pipeline.prepare_blocking(&inputs);
+        let mut keyed = prepared.iter();
+        for (r, ticket) in refused.iter().zip(tickets.iter_mut()) {
+            let keys = match r {
+                None => keyed.next().expect("one per input").order_keys(),
+                Some(_) => Vec::new(),
+            };
+            ticket.register(&keys);
+        }
+        let group: Vec<&Ticket> = tickets.iter().collect();
+        self.order.ready(&group).await;
+        let behind_abandoned = self.order.behind_abandoned(&group);
+        let pairs: Vec<(&Incoming, &Prepared)> = inputs.iter().copied().zip(&prepared).collect();
+        let mut judged = match behind_abandoned {
+            // an earlier message of one of these keys went back to the broker unjudged
+            true => pairs.iter().map(|_| None).collect(),
+            false => self.judge(&pairs).await,
+        };
+        let mut judged_iter = judged.iter_mut();
+        let results: Vec<Option<Result<Handled, PipelineError>>> = refused
             .iter_mut()
             .map(|r| match r.take() {
-                None => judged.next().expect("one result per input"),
-                Some(h) => Ok(h),
+                None => judged_iter.next().expect("one result per input").take(),
+                Some(h) => Some(Ok(h)),
             })
             .collect();
         let mut acks = Vec::with_capacity(taken.len());
         let mut retry = Vec::new();
-        for (t, result) in taken.into_iter().zip(results) {
-            let span = super::message_span(&t.origin, &t.summary);
-            if self
-                .settle_outcome(publisher, &t, result)
-                .instrument(span)
-                .await
-            {
+        for ((t, result), ticket) in taken.into_iter().zip(results).zip(tickets) {
+            let settled = match result {
+                Some(result) => {
+                    let span = super::message_span(&t.origin, &t.summary);
+                    self.settle_outcome(publisher, &t, result)
+                        .instrument(span)
+                        .await
+                }
+                None => false,
+            };
+            if settled {
+                drop(ticket);
                 acks.push(t);
             } else {
+                ticket.abandon();
                 retry.push(t);
             }
         }
@@ -580,15 +624,52 @@ impl Worker {
         futures_util::future::join_all(acks.iter().map(|t| settle(&t.delivery, true, &t.origin)))
             .await;
         if !retry.is_empty() {
-            let wait = self.retry_delay();
-            tokio::select! {
-                _ = self.cancel.cancelled() => {}
-                _ = tokio::time::sleep(wait) => {}
+            if !self.cancel.is_cancelled() {
+                let wait = self.retry_delay();
+                tokio::select! {
+                    _ = self.cancel.cancelled() => {}
+                    _ = tokio::time::sleep(wait) => {}
+                }
             }
             futures_util::future::join_all(
                 retry.iter().map(|t| settle(&t.delivery, false, &t.origin)),
             )
             .await;
+        }
+    }
+
+    /// Judges prepared messages; a transient failure (the store is down) is retried in place
+    /// with backoff, keeping the messages' place in the order, until it succeeds or the
+    /// service shuts down (`None`: handed back to the broker unjudged).
+    async fn judge(
+        &self,
+        pairs: &[(&Incoming, &Prepared)],
+    ) -> Vec<Option<Result<Handled, PipelineError>>> {
+        let mut out: Vec<Option<Result<Handled, PipelineError>>> =
+            pairs.iter().map(|_| None).collect();
+        let mut open: Vec<usize> = (0..pairs.len()).collect();
+        loop {
+            let batch: Vec<(&Incoming, &Prepared)> = open.iter().map(|i| pairs[*i]).collect();
+            let results = self.pipeline.handle_prepared(&batch).await;
+            let mut failed = Vec::new();
+            for (i, r) in open.iter().zip(results) {
+                match r {
+                    Err(e) => {
+                        tracing::warn!(origin = %pairs[*i].0.origin, error = %e, "message not processed (transient), will retry");
+                        failed.push(*i)
+                    }
+                    ok => out[*i] = Some(ok),
+                }
+            }
+            if failed.is_empty() || self.cancel.is_cancelled() {
+                return out;
+            }
+            let wait = self.retry_delay();
+            tokio::select! {
+                _ = self.cancel.cancelled() => return out,
+                _ = tokio::time::sleep(wait) => {}
+            }
+            open = failed;
         }
     }
 
@@ -688,7 +769,10 @@ impl Taken {
 /// load deliveries queue up while earlier batches are judged, so this is what groups them into
 /// one transaction; an idle service judges a delivery alone, at once. `Some(reason)` when the
 /// consumer failed or ended meanwhile.
-fn gather(consumer: &mut Consumer, first: Delivery, max: usize) -> (Vec<Delivery>, Option<String>) {
+fn gather<S>(consumer: &mut S, first: Delivery, max: usize) -> (Vec<Delivery>, Option<String>)
+where
+    S: futures_util::Stream<Item = Result<Delivery, lapin::Error>> + Unpin,
+{
     let mut batch = vec![first];
     while batch.len() < max {
         match consumer.next().now_or_never() {
@@ -699,6 +783,18 @@ fn gather(consumer: &mut Consumer, first: Delivery, max: usize) -> (Vec<Delivery
         }
     }
     (batch, None)
+}
+
+/// Unacknowledged deliveries per consumer: the prefetch, shared by the partitions consumed at
+/// once (quorum queues have no per-channel prefetch).
+fn consumer_prefetch(cfg: &AmqpConfig) -> u16 {
+    if cfg.partitions == 0 {
+        return cfg.prefetch;
+    }
+    let own = super::partition::parse_partitions(&cfg.own_partitions, cfg.partitions)
+        .map_or(usize::from(cfg.partitions), |p| p.len())
+        .max(1);
+    u16::try_from(usize::from(cfg.prefetch).div_ceil(own)).unwrap_or(1)
 }
 
 /// Acks, or nacks with requeue. `Ok(false)` means the channel is gone: nothing was sent and
@@ -752,6 +848,7 @@ pub async fn serve(pipeline: Arc<Pipeline>, config: &Config, cancel: Cancellatio
         failures: AtomicU32::new(0),
         wake: Arc::new(Notify::new()),
         cancel: cancel.clone(),
+        order: Scheduler::new(),
     });
     let limiter = Arc::new(Semaphore::new(cfg.batches_in_flight()));
     let tracker = TaskTracker::new();
@@ -801,7 +898,7 @@ impl Session {
             let consume = connection.create_channel().await?;
             declare_topology(&consume, cfg).await?;
             consume
-                .basic_qos(cfg.prefetch, BasicQosOptions { global: false })
+                .basic_qos(consumer_prefetch(cfg), BasicQosOptions { global: false })
                 .await?;
             let publish = connection.create_channel().await?;
             let publisher = Publisher::new(publish, cfg).await?;
@@ -843,13 +940,16 @@ impl Session {
         let cancel = worker.cancel.clone();
         let _consuming = ConsumingFlag;
         let mut events = self.connection.events_listener();
-        let consuming = self.consume.basic_consume(
-            cfg.input_queue.as_str().into(),
-            "".into(),
-            BasicConsumeOptions::default(),
-            FieldTable::default(),
-        );
-        let mut consumer = match timeout(cfg.publish_timeout, consuming).await {
+        // the consumers, and with partitions a channel for the intake
+        let setup = async {
+            let consumers = super::partition::consume(&self.consume, cfg).await?;
+            let intake = match cfg.partitions {
+                0 => None,
+                _ => Some(self.connection.create_channel().await?),
+            };
+            Ok::<_, lapin::Error>((consumers, intake))
+        };
+        let (consumers, intake_channel) = match timeout(cfg.publish_timeout, setup).await {
             Ok(Ok(c)) => {
                 CONSUMING.store(true, Ordering::SeqCst);
                 c
@@ -864,6 +964,21 @@ impl Session {
                     Ok(Err(e)) => e.into(),
                     _ => AmqpError::Timeout("basic.consume"),
                 });
+            }
+        };
+        let mut consumer = consumers.stream;
+        let consumer_tags = consumers.tags;
+        let intake_cancel = CancellationToken::new();
+        let mut intake_task = match intake_channel {
+            None => None,
+            Some(channel) => {
+                let run = super::partition::run_intake(
+                    channel,
+                    cfg.clone(),
+                    self.publisher.clone(),
+                    intake_cancel.clone(),
+                );
+                Some(tokio::spawn(run))
             }
         };
         let outbox = OutboxPublisher::new(
@@ -895,6 +1010,14 @@ impl Session {
                     Some(_) => {}
                     None => break Some("connection event stream ended".into()),
                 },
+                r = async { intake_task.as_mut().expect("guarded").await }, if intake_task.is_some() => {
+                    intake_task = None;
+                    break Some(match r {
+                        Ok(Ok(())) => "intake stopped".into(),
+                        Ok(Err(e)) => format!("intake: {e}"),
+                        Err(e) => format!("intake: {e}"),
+                    });
+                }
                 r = &mut outbox_task => {
                     outbox_ended = true;
                     break Some(match r {
@@ -914,11 +1037,12 @@ impl Session {
                 d = consumer.next(), if permit.is_some() => match d {
                     Some(Ok(delivery)) => {
                         let (batch, ended) = gather(&mut consumer, delivery, usize::from(cfg.batch_size));
+                        let tickets = worker.order.tickets(batch.len());
                         let held = permit.take();
                         let worker = worker.clone();
                         let publisher = self.publisher.clone();
                         tracker.spawn(async move {
-                            worker.handle_batch(&publisher, batch).await;
+                            worker.handle_batch(&publisher, batch, tickets).await;
                             drop(held);
                         });
                         if let Some(reason) = ended {
@@ -930,6 +1054,12 @@ impl Session {
                 },
             }
         };
+        intake_cancel.cancel();
+        if let Some(task) = intake_task.take() {
+            if timeout(Duration::from_secs(2), task).await.is_err() {
+                tracing::warn!("the intake did not stop within 2s");
+            }
+        }
         if let Some(reason) = failure {
             // let the outbox publisher see its failure and hand back its claims, briefly
             outbox_cancel.cancel();
@@ -951,15 +1081,8 @@ impl Session {
         // graceful shutdown
         let deadline = Instant::now() + config.shutdown_grace;
         tracing::info!("shutting down: no new deliveries, finishing in-flight messages");
-        let tag = consumer.tag();
-        if let Err(e) = timeout_at(
-            deadline,
-            self.consume
-                .basic_cancel(tag, BasicCancelOptions::default()),
-        )
-        .await
-        .unwrap_or(Ok(()))
-        {
+        let cancelling = super::partition::Consumers::cancel_tags(&consumer_tags, &self.consume);
+        if let Err(e) = timeout_at(deadline, cancelling).await.unwrap_or(Ok(())) {
             tracing::warn!(error = %e, "basic.cancel failed");
         }
         tracker.close();

@@ -8,7 +8,9 @@
 
 pub mod amqp;
 pub mod dead_letter;
+pub mod order;
 pub mod outbox;
+pub mod partition;
 pub mod receipt;
 pub mod spool;
 
@@ -28,6 +30,8 @@ pub struct Summary {
     pub kind: Option<MessageKind>,
     pub sender: Option<String>,
     pub identificatie: Option<String>,
+    /// The header's Ontvanger (for the partition key, [`partition::partition_key`]).
+    pub receiver: Option<String>,
 }
 
 impl Summary {
@@ -57,6 +61,7 @@ impl Summary {
                 Ok((_, Event::Text(t))) => {
                     let slot = match current.as_str() {
                         "Afzender" => &mut out.sender,
+                        "Ontvanger" => &mut out.receiver,
                         "Identificatie" => &mut out.identificatie,
                         _ => continue,
                     };

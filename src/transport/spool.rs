@@ -19,6 +19,11 @@
 //! dotfile and renamed into place, so a reader of `outbox/` never sees half a message; readers
 //! must ignore dotfiles.
 //!
+//! Order: one file at a time, in name order, and a transient failure stops the scan, so no
+//! later file overtakes an earlier one — receipt order for every client (stronger than the
+//! per-key order of the AMQP transport, see [`super::order`]), as long as whoever fills
+//! `inbox/` names the files in receipt order and renames them into place in that order.
+//!
 //! One service instance per spool folder.
 
 use super::outbox::{OutboxPublisher, Sink, SinkError};
