@@ -1,0 +1,86 @@
+// Aanbieder (/aanbieder/<agb>): one provider's figures per rule and the obligations behind them,
+// late and overdue first (the order of /api/v1/obligations), a page of 100 at a time.
+import { getJson } from "../api.js";
+import { fmtInt, gemeenteNaam, kindLang, STATUS } from "../format.js";
+import { filters, link } from "../state.js";
+import { card, csvLink, h, table } from "../ui.js";
+import { sumBy } from "../late.js";
+import { fmtPct } from "../format.js";
+
+const PAGE = 100;
+
+const OBLIGATION_COLUMNS = [
+  { key: "status", label: "Status", render: (v) => h("span", { class: `status ${v}` }, STATUS[v] || v) },
+  { key: "kind", label: "Verplichting", render: (v) => kindLang(v) },
+  { key: "rule", label: "Regel" },
+  { key: "owed_by_role", label: "Verschuldigd door" },
+  { key: "gemeente", label: "Gemeente", render: (v) => gemeenteNaam(v) },
+  { key: "client_pseudonym", label: "Cliënt (pseudoniem)", render: (v) => h("code", { title: v }, v ? `${v.slice(0, 10)}…` : "–") },
+  { key: "productcode", label: "Product", render: (v, r) => [r.categorie, v].filter(Boolean).join("/") || "–" },
+  { key: "reference", label: "Referentie" },
+  { key: "reference_date", label: "Referentiedatum" },
+  { key: "due_date", label: "Uiterste datum" },
+  { key: "fulfilled_on", label: "Voldaan op", render: (v) => v || "–" },
+  { key: "days_late", label: "Werkdagen te laat", type: "int" },
+];
+
+export async function aanbieder({ arg: agb }) {
+  const f = { ...filters(), agb };
+  const params = { ...f, status: "late,overdue,open,on_time", limit: PAGE, offset: 0 };
+  const [rules, obligations] = await Promise.all([getJson("late", { ...f, by: "rule" }), getJson("obligations", params)]);
+  const all = sumBy(rules, () => agb)[0];
+
+  const list = h("div", {}, table("obligations", OBLIGATION_COLUMNS, obligations, { empty: "Geen verplichtingen voor deze selectie." }));
+  let offset = obligations.length;
+  const more = h(
+    "button",
+    {
+      type: "button",
+      class: "more",
+      hidden: obligations.length < PAGE,
+      onclick: async () => {
+        more.disabled = true;
+        const next = await getJson("obligations", { ...params, offset });
+        offset += next.length;
+        const tbody = list.querySelector("tbody");
+        const extra = table("obligations", OBLIGATION_COLUMNS, next).querySelector("tbody");
+        if (tbody && extra) tbody.append(...extra.children);
+        more.hidden = next.length < PAGE;
+        more.disabled = false;
+      },
+    },
+    "Meer laden",
+  );
+
+  const nodes = [
+    h("p", { class: "crumbs" }, h("a", { href: link("/tijdigheid") }, "← Tijdigheid"), " / aanbieder ", h("strong", {}, agb)),
+    h("h1", { class: "page-title", "data-agb": agb }, `Aanbieder ${agb}`),
+    h("p", { class: "lead" }, all ? `${fmtPct(all.pct_on_time)} tijdig · ${fmtInt(all.late)} te laat · ${fmtInt(all.overdue)} verlopen · ${fmtInt(all.open)} open, van ${fmtInt(all.total)} verplichtingen.` : "Geen verplichtingen voor deze selectie."),
+    h(
+      "div",
+      { class: "grid" },
+      card(
+        "Per regel",
+        { wide: true, actions: [csvLink("late", { ...f, by: "rule" }, `tijdigheid-${agb}.csv`)] },
+        table("provider-rules", [
+          { key: "kind", label: "Verplichting", render: (v) => kindLang(v) },
+          { key: "rule", label: "Regel" },
+          { key: "total", label: "Totaal", type: "int" },
+          { key: "on_time", label: "Tijdig", type: "int" },
+          { key: "late", label: "Te laat", type: "int" },
+          { key: "overdue", label: "Verlopen", type: "int" },
+          { key: "open", label: "Open", type: "int" },
+          { key: "pct_on_time", label: "% tijdig", type: "pct" },
+          { key: "median_wd_late", label: "Mediaan werkdagen te laat", type: "int" },
+        ], rules),
+      ),
+      card(
+        "Verplichtingen",
+        { wide: true, note: "Te laat en verlopen eerst, daarna op uiterste datum. Cliënten alleen als pseudoniem.", actions: [csvLink("obligations", { ...f, status: params.status }, `verplichtingen-${agb}.csv`)] },
+        list,
+        more,
+      ),
+    ),
+  ];
+  return { nodes, draw: () => {} };
+}
