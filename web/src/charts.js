@@ -23,17 +23,26 @@ export const COLORS = {
   series: ["#1f4e79", "#4a90c2", "#2f7d5b", "#e0a030", "#8e5ea2", "#c0392b", "#5d6d7e", "#17a2b8", "#a3842e", "#d45087"],
 };
 
+const FONT = '"Segoe UI", "Noto Sans", "DejaVu Sans", Helvetica, Arial, sans-serif';
+
 let live = [];
 
 /** Draws `option` into `el` and remembers the chart for resizing and disposal. */
 export function chart(el, option) {
   const c = echarts.init(el, null, { renderer: "svg" });
+  if (option.grid) option.grid = { containLabel: true, ...option.grid };
   c.setOption({
     color: COLORS.series,
-    textStyle: { fontFamily: "inherit" },
+    // the page's font, named: ECharts measures text on a canvas, where "inherit" means nothing
+    textStyle: { fontFamily: FONT },
     animation: false,
     ...option,
   });
+  // how many values the chart draws: the browser test checks that the SVG holds at least as many
+  el.dataset.points = (option.series || [])
+    .flatMap((s) => s.data || [])
+    .filter((d) => d !== null && d !== undefined && (typeof d !== "object" || d.value !== null))
+    .length;
   live.push(c);
   return c;
 }

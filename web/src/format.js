@@ -1,12 +1,8 @@
 // Dutch number formats, and Dutch names for the codes the API returns.
 
 const euro = new Intl.NumberFormat("nl-NL", { style: "currency", currency: "EUR" });
-const euroShort = new Intl.NumberFormat("nl-NL", {
-  style: "currency",
-  currency: "EUR",
-  notation: "compact",
-  maximumFractionDigits: 1,
-});
+const euroWhole = new Intl.NumberFormat("nl-NL", { style: "currency", currency: "EUR", maximumFractionDigits: 0 });
+const mln = new Intl.NumberFormat("nl-NL", { maximumFractionDigits: 1 });
 const int = new Intl.NumberFormat("nl-NL", { maximumFractionDigits: 0 });
 const pct1 = new Intl.NumberFormat("nl-NL", { minimumFractionDigits: 1, maximumFractionDigits: 1 });
 
@@ -14,7 +10,12 @@ const pct1 = new Intl.NumberFormat("nl-NL", { minimumFractionDigits: 1, maximumF
 export const num = (v) => (v === null || v === undefined || v === "" ? null : Number(v));
 
 export const fmtEur = (v) => (num(v) === null ? "–" : euro.format(num(v)));
-export const fmtEurShort = (v) => (num(v) === null ? "–" : euroShort.format(num(v)));
+/** Axis labels: "€ 2,5 mln" from a million on, whole euros below. */
+export const fmtEurShort = (v) => {
+  const n = num(v);
+  if (n === null) return "–";
+  return Math.abs(n) >= 1e6 ? `€ ${mln.format(n / 1e6)} mln` : euroWhole.format(n);
+};
 export const fmtInt = (v) => (num(v) === null ? "–" : int.format(num(v)));
 export const fmtPct = (v) => (num(v) === null ? "–" : `${pct1.format(num(v))} %`);
 

@@ -67,8 +67,20 @@ export async function kosten({ meta }) {
         ], payers),
       ),
       card(
+        "Afgewezen bedragen per retourcode",
+        { actions: [csvLink("costs", { ...f, by: "retour_code" }, "afgewezen-per-retourcode.csv")] },
+        retour.length ? chartBox("retour", Math.max(180, retour.length * 28 + 50)) : null,
+        table("costs-retour", [
+          { key: "retour_code", label: "Retourcode" },
+          { key: "rejected_lines", label: "Afgewezen regels", type: "int" },
+          eur("rejected", "Afgewezen bedrag"),
+          eur("declared", "Gedeclareerd"),
+        ], retour, { empty: "Geen afgewezen declaratieregels voor deze selectie." }),
+      ),
+      card(
         "Kosten per betalende gemeente",
         {
+          wide: true,
           note: sleutel || "Regionaal betaalde zorg is over de gemeenten verdeeld volgens de verdeelsleutel.",
           actions: [csvLink("costs", { ...f, by: "payer" }, "kosten-per-betaler.csv")],
         },
@@ -100,23 +112,12 @@ export async function kosten({ meta }) {
             { key: "forecast_pct", label: "% prognose", type: "pct" },
           ], ceilings)),
       ),
-      card(
-        "Afgewezen bedragen per retourcode",
-        { wide: true, actions: [csvLink("costs", { ...f, by: "retour_code" }, "afgewezen-per-retourcode.csv")] },
-        retour.length ? chartBox("retour", Math.max(180, retour.length * 28 + 50)) : null,
-        table("costs-retour", [
-          { key: "retour_code", label: "Retourcode" },
-          { key: "rejected_lines", label: "Afgewezen regels", type: "int" },
-          eur("rejected", "Afgewezen bedrag"),
-          eur("declared", "Gedeclareerd"),
-        ], retour, { empty: "Geen afgewezen declaratieregels voor deze selectie." }),
-      ),
     ),
   ];
 
   const draw = () => {
     chart(document.querySelector("[data-chart=monthly]"), {
-      grid: { left: 80, right: 20, top: 60, bottom: 30 },
+      grid: { left: 8, right: 20, top: 60, bottom: 30 },
       legend: { top: 0, type: "scroll" },
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, valueFormatter: (v) => fmtEur(v) },
       xAxis: { type: "category", data: months.map(maand) },
@@ -133,7 +134,7 @@ export async function kosten({ meta }) {
       })),
     });
     chart(document.querySelector("[data-chart=forecast-payer]"), {
-      grid: { left: 150, right: 20, top: 30, bottom: 30 },
+      grid: { left: 8, right: 20, top: 30, bottom: 30 },
       legend: { top: 0 },
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, valueFormatter: (v) => fmtEur(v) },
       xAxis: { type: "value", axisLabel: { formatter: (v) => fmtEurShort(v) } },
@@ -144,7 +145,7 @@ export async function kosten({ meta }) {
       ],
     });
     const c = chart(document.querySelector("[data-chart=ceilings]"), {
-      grid: { left: 90, right: 40, top: 30, bottom: 30 },
+      grid: { left: 8, right: 40, top: 30, bottom: 30 },
       legend: { top: 0 },
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, valueFormatter: (v) => fmtPct(v) },
       xAxis: { type: "value", axisLabel: { formatter: "{value} %" } },
@@ -165,7 +166,7 @@ export async function kosten({ meta }) {
     const r = document.querySelector("[data-chart=retour]");
     if (r)
       chart(r, {
-        grid: { left: 70, right: 90, top: 10, bottom: 30 },
+        grid: { left: 8, right: 90, top: 10, bottom: 30 },
         tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, valueFormatter: (v) => fmtEur(v) },
         xAxis: { type: "value", axisLabel: { formatter: (v) => fmtEurShort(v) } },
         yAxis: { type: "category", inverse: true, data: retour.map((x) => x.retour_code) },

@@ -69,7 +69,7 @@ export async function overzicht({ meta }) {
 
   const draw = () => {
     chart(document.querySelector("[data-chart=kinds]"), {
-      grid: { left: 110, right: 50, top: 10, bottom: 30 },
+      grid: { left: 8, right: 50, top: 10, bottom: 30 },
       tooltip: { trigger: "axis", valueFormatter: (v) => fmtPct(v) },
       xAxis: { type: "value", max: 100, axisLabel: { formatter: "{value} %" } },
       yAxis: { type: "category", data: kinds.map((k) => kindKort(k.key)), inverse: true },
@@ -83,7 +83,7 @@ export async function overzicht({ meta }) {
       ],
     });
     chart(document.querySelector("[data-chart=forecast]"), {
-      grid: { left: 70, right: 20, top: 40, bottom: 50 },
+      grid: { left: 8, right: 20, top: 40, bottom: 50 },
       legend: { top: 0 },
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, valueFormatter: (v) => fmtEur(v) },
       xAxis: { type: "category", data: payers.map((p) => gemeenteNaam(p.payer).replace(/ \(.*/, "")), axisLabel: { interval: 0, fontSize: 11 } },
@@ -94,10 +94,10 @@ export async function overzicht({ meta }) {
       ],
     });
     const c = chart(document.querySelector("[data-chart=worst]"), {
-      grid: { left: 90, right: 30, top: 30, bottom: 30 },
+      grid: { left: 8, right: 30, top: 30, bottom: 30 },
       legend: { top: 0 },
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
-      xAxis: { type: "value" },
+      xAxis: { type: "value", axisLabel: { formatter: (v) => fmtInt(v) } },
       yAxis: { type: "category", inverse: true, data: worst.map((w) => `${w.key}  ${fmtPct(w.pct_on_time)}`) },
       series: [
         ["on_time", "Tijdig"],

@@ -3,7 +3,7 @@
 // A click on a provider opens its obligations (/aanbieder/<agb>).
 import { getJson } from "../api.js";
 import { chart, COLORS } from "../charts.js";
-import { fmtPct, KIND_CODES, kindKort, kindLang, maand } from "../format.js";
+import { fmtInt, fmtPct, KIND_CODES, kindKort, kindLang, maand } from "../format.js";
 import { sumBy, worstFirst } from "../late.js";
 import { filters, go, link, query, setQuery } from "../state.js";
 import { card, chartBox, csvLink, h, table } from "../ui.js";
@@ -41,7 +41,8 @@ export async function tijdigheid({ meta }) {
   ).sort(worstFirst);
   const worst = ranked.filter((p) => p.pct_on_time !== null).slice(0, 15);
   const monthKinds = [...new Set(months.map((r) => r.kind))];
-  const monthList = [...new Set(months.map((r) => r.month))].sort();
+  // months whose obligations are all still open have no share yet: left out of the trend
+  const monthList = [...new Set(months.filter((r) => r.pct_on_time !== null).map((r) => r.month))].sort();
 
   const kindsPresent = KIND_CODES.filter((k) => providers.some((r) => r.kind === k));
   const soortSelect = h(
@@ -104,10 +105,10 @@ export async function tijdigheid({ meta }) {
   ];
 
   const statusBars = (rows, label) => ({
-    grid: { left: 150, right: 30, top: 30, bottom: 30 },
+    grid: { left: 8, right: 30, top: 30, bottom: 30 },
     legend: { top: 0 },
     tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
-    xAxis: { type: "value" },
+    xAxis: { type: "value", axisLabel: { formatter: (v) => fmtInt(v) } },
     yAxis: { type: "category", inverse: true, data: rows.map(label) },
     series: STATUS_SERIES.map(([k, name]) => ({ name, type: "bar", stack: "n", color: COLORS[k], data: rows.map((r) => Number(r[k])), barMaxWidth: 22 })),
   });
@@ -119,7 +120,7 @@ export async function tijdigheid({ meta }) {
     const g = document.querySelector("[data-chart=rules-gemeente]");
     if (g) chart(g, statusBars(rulesGemeente, (r) => `${kindKort(r.kind)} (${r.rule})`));
     chart(document.querySelector("[data-chart=months]"), {
-      grid: { left: 50, right: 30, top: 40, bottom: 30 },
+      grid: { left: 8, right: 30, top: 40, bottom: 30 },
       legend: { top: 0 },
       tooltip: { trigger: "axis", valueFormatter: (v) => fmtPct(v) },
       xAxis: { type: "category", data: monthList.map(maand) },
