@@ -23,7 +23,9 @@ fn on_path(name: &str) -> anyhow::Result<PathBuf> {
     std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
         .map(|d| d.join(name))
         .find(|p| p.is_file())
-        .ok_or_else(|| anyhow::anyhow!("{name} not on the PATH (apt-get install chromium chromium-driver)"))
+        .ok_or_else(|| {
+            anyhow::anyhow!("{name} not on the PATH (apt-get install chromium chromium-driver)")
+        })
 }
 
 #[tokio::main]
@@ -34,7 +36,9 @@ async fn main() -> anyhow::Result<()> {
         return Ok(());
     };
     let runs: usize = arg("--runs").map_or(Ok(10), |r| r.parse())?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
     let mut driver = Command::new(on_path("chromedriver")?)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
@@ -43,7 +47,10 @@ async fn main() -> anyhow::Result<()> {
     let profile = tempfile::tempdir()?;
     let started = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        anyhow::ensure!(started.elapsed() < Duration::from_secs(30), "chromedriver did not start");
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(30),
+            "chromedriver did not start"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let mut caps = serde_json::Map::new();
