@@ -139,6 +139,9 @@ async fn dashboard_in_chromium(chromium: &Path, chromedriver: &Path) -> Res<()> 
             .arg(format!("sqlite://{}", demo.join("ijwmo.db").display()))
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
+            // the verdeelsleutel of the generated region, for the figures per paying municipality
+            .env("IJWMO_PAYERS", demo.join("generated/betalers.toml"))
+            .env_remove("IJWMO_HTTP_TOKENS")
             .stdout(Stdio::null())
             .spawn()?,
     );
@@ -251,6 +254,7 @@ async fn check_pages(c: &Client, base: &str, api: &Api) -> Res<()> {
     let obligations = api.rows(&format!(
         "obligations?agb={worst}&status=late,overdue,open,on_time&limit=100&offset=0"
     ))?;
+    charts_drawn(c, &["provider-rules"]).await?;
     let listed = table(c, "obligations").await?;
     assert_eq!(listed.len(), obligations.len(), "obligations of {worst}");
     assert!(!listed.is_empty(), "{worst} has no obligations listed");
@@ -541,11 +545,15 @@ fn pct(s: &std::collections::BTreeMap<&'static str, i64>) -> String {
 fn sum_decimal(rows: &[Value], col: &str) -> String {
     let cents: i64 = rows
         .iter()
-        .filter_map(|r| r[col].as_str())
-        .map(|s| {
-            let (int, frac) = s.split_once('.').unwrap_or((s, "00"));
-            let sign = if int.starts_with('-') { -1 } else { 1 };
-            int.parse::<i64>().unwrap_or(0) * 100 + sign * frac.parse::<i64>().unwrap_or(0)
+        .filter_map(|r| match &r[col] {
+            // the contract: decimals are strings with fixed decimals
+            Value::String(s) => {
+                let (int, frac) = s.split_once('.').unwrap_or((s, "00"));
+                let sign = if int.starts_with('-') { -1 } else { 1 };
+                Some(int.parse::<i64>().ok()? * 100 + sign * frac.parse::<i64>().ok()?)
+            }
+            Value::Number(n) => n.as_f64().map(|f| (f * 100.0).round() as i64),
+            _ => None,
         })
         .sum();
     let sign = if cents < 0 { "-" } else { "" };

@@ -3,9 +3,11 @@
 import { getJson } from "../api.js";
 import { fmtInt, gemeenteNaam, kindLang, STATUS } from "../format.js";
 import { filters, link } from "../state.js";
-import { card, csvLink, h, table } from "../ui.js";
+import { card, chartBox, csvLink, h, table } from "../ui.js";
 import { sumBy } from "../late.js";
-import { fmtPct } from "../format.js";
+import { fmtPct, kindKort } from "../format.js";
+import { chart } from "../charts.js";
+import { statusBars } from "./tijdigheid.js";
 
 const PAGE = 100;
 
@@ -62,6 +64,7 @@ export async function aanbieder({ arg: agb }) {
       card(
         "Per regel",
         { wide: true, actions: [csvLink("late", { ...f, by: "rule" }, `tijdigheid-${agb}.csv`)] },
+        rules.length ? chartBox("provider-rules", Math.max(160, rules.length * 30 + 60)) : null,
         table("provider-rules", [
           { key: "kind", label: "Verplichting", render: (v) => kindLang(v) },
           { key: "rule", label: "Regel" },
@@ -82,5 +85,9 @@ export async function aanbieder({ arg: agb }) {
       ),
     ),
   ];
-  return { nodes, draw: () => {} };
+  const draw = () => {
+    const el = document.querySelector("[data-chart=provider-rules]");
+    if (el) chart(el, statusBars(rules, (r) => `${kindKort(r.kind)} (${r.rule})`));
+  };
+  return { nodes, draw };
 }

@@ -24,6 +24,17 @@ const STATUS_SERIES = [
   ["open", "Open"],
 ];
 
+/** Horizontal bars per row, stacked by status (on time, late, overdue, open). */
+export const statusBars = (rows, label) => ({
+  grid: { left: 8, right: 30, top: 30, bottom: 30 },
+  legend: { top: 0 },
+  tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+  xAxis: { type: "value", axisLabel: { formatter: (v) => fmtInt(v) } },
+  yAxis: { type: "category", inverse: true, data: rows.map(label) },
+  series: STATUS_SERIES.map(([k, name]) => ({ name, type: "bar", stack: "n", color: COLORS[k], data: rows.map((r) => Number(r[k])), barMaxWidth: 22 })),
+});
+
+
 export async function tijdigheid({ meta }) {
   const f = filters();
   const soort = query().soort || "";
@@ -103,15 +114,6 @@ export async function tijdigheid({ meta }) {
       ),
     ),
   ];
-
-  const statusBars = (rows, label) => ({
-    grid: { left: 8, right: 30, top: 30, bottom: 30 },
-    legend: { top: 0 },
-    tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
-    xAxis: { type: "value", axisLabel: { formatter: (v) => fmtInt(v) } },
-    yAxis: { type: "category", inverse: true, data: rows.map(label) },
-    series: STATUS_SERIES.map(([k, name]) => ({ name, type: "bar", stack: "n", color: COLORS[k], data: rows.map((r) => Number(r[k])), barMaxWidth: 22 })),
-  });
 
   const draw = () => {
     const c = chart(document.querySelector("[data-chart=providers]"), statusBars(worst, (w) => `${w.key}  ${fmtPct(w.pct_on_time)}`));
