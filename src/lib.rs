@@ -7,6 +7,7 @@ pub mod corpus;
 pub mod facts;
 pub mod finding;
 pub mod generate;
+pub mod http;
 pub mod message;
 pub mod pipeline;
 pub mod protocol;

@@ -33,6 +33,11 @@ enum Command {
     /// Generate a month, run it through the whole service on SQLite + spool folder, and print
     /// the late-reporting, cost and forecast tables (nothing to install).
     Demo(cli::demo::Args),
+    /// Serve the dashboard, its JSON API, health and metrics over an existing store
+    /// (read-only: never migrates or writes).
+    Dashboard(cli::dashboard::Args),
+    /// Make an access token for the API and dashboard (prints the token and its hash).
+    Token(cli::token::Args),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +61,8 @@ fn main() -> ExitCode {
         Command::Stats(args) => cli::stats::run(args),
         Command::Generate(args) => cli::generate::run(args),
         Command::Demo(args) => cli::demo::run(args),
+        Command::Dashboard(args) => cli::dashboard::run(args),
+        Command::Token(args) => cli::token::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod contracts;
+pub mod dashboard;
 pub mod demo;
 pub mod facts_args;
 pub mod generate;
@@ -9,4 +10,5 @@ pub mod serve;
 pub mod stats;
 pub mod store_args;
 pub mod sweep;
+pub mod token;
 pub mod validate;

@@ -2,9 +2,10 @@
 //! or JSON. What each number means: docs/facts.md.
 
 use super::store_args::{block_on, StoreArgs};
-use anyhow::{bail, Context};
-use chrono::{Datelike, NaiveDate};
-use ijwmo::facts::stats::{self, GroupBy};
+use anyhow::Context;
+use chrono::NaiveDate;
+use ijwmo::facts::query::{self, Facts, Filter, Query};
+use ijwmo::facts::stats::GroupBy;
 use ijwmo::facts::{Betalers, Partij};
 use ijwmo::report::{Format, Table};
 use std::process::ExitCode;
@@ -104,7 +105,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 async fn table(command: Command) -> anyhow::Result<(Table, Format)> {
-    match command {
+    let (query, filter, payers, store, format) = match command {
         Command::Late {
             by,
             from,
@@ -113,22 +114,16 @@ async fn table(command: Command) -> anyhow::Result<(Table, Format)> {
             format,
             store,
         } => {
-            if matches!(by, GroupBy::Segment | GroupBy::Payer) {
-                bail!("timeliness facts have no segment or payer: use provider, municipality, product or month");
-            }
-            let store = store.open().await?;
-            let mut facts = store
-                .timeliness_facts(from, to)
-                .await
-                .context("reading the timeliness facts")?;
-            if let Some(o) = owed_by {
-                let role = match o {
+            let filter = Filter {
+                from,
+                to,
+                owed_by: owed_by.map(|o| match o {
                     OwedBy::Aanbieder => Partij::Aanbieder,
                     OwedBy::Gemeente => Partij::Gemeente,
-                };
-                facts.retain(|f| f.owed_by_role == role);
-            }
-            Ok((stats::late(&facts, by), format))
+                }),
+                ..Filter::default()
+            };
+            (Query::Late { by }, filter, None, store, format)
         }
         Command::Costs {
             by,
@@ -138,19 +133,13 @@ async fn table(command: Command) -> anyhow::Result<(Table, Format)> {
             format,
             store,
         } => {
-            let betalers = payers.load()?;
-            let store = store.open().await?;
-            let mut lines = store
-                .cost_facts()
-                .await
-                .context("reading the cost facts")?
-                .prestaties;
-            let month = |d: NaiveDate| d.with_day(1).unwrap_or(d);
-            lines.retain(|p| {
-                from.is_none_or(|f| p.period_month >= month(f))
-                    && to.is_none_or(|t| p.period_month <= month(t))
-            });
-            Ok((stats::costs(&lines, by, &betalers), format))
+            let filter = Filter {
+                from,
+                to,
+                ..Filter::default()
+            };
+            let query = Query::Costs { by, split: None };
+            (query, filter, Some(payers), store, format)
         }
         Command::Forecast {
             year,
@@ -159,27 +148,20 @@ async fn table(command: Command) -> anyhow::Result<(Table, Format)> {
             format,
             store,
         } => {
-            if by == GroupBy::Month {
-                bail!("the forecast is per year: use provider, municipality, product or segment");
-            }
-            let year = year.unwrap_or_else(|| {
-                ijwmo::protocol::deadlines::local_date(chrono::Utc::now()).year()
-            });
-            let betalers = payers.load()?;
-            let store = store.open().await?;
-            let facts = store.cost_facts().await.context("reading the cost facts")?;
-            let contracts = store.contracts().await.context("reading the contracts")?;
-            Ok((
-                stats::forecast(
-                    &facts.prestaties,
-                    &facts.toewijzingen,
-                    &contracts.set,
-                    year,
-                    by,
-                    &betalers,
-                ),
-                format,
-            ))
+            let year = year.unwrap_or_else(query::current_year);
+            let query = Query::Forecast { year, by };
+            (query, Filter::default(), Some(payers), store, format)
         }
-    }
+    };
+    query.check().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let betalers = match payers {
+        Some(p) => p.load()?,
+        None => Betalers::default(),
+    };
+    let store = store.open().await?;
+    let facts = Facts::load_for(store.as_ref(), &query, &filter, betalers)
+        .await
+        .context("reading the facts")?;
+    let table = query::table(&facts, &filter, &query)?;
+    Ok((table, format))
 }

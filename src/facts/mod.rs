@@ -23,6 +23,7 @@ pub mod betaler;
 pub mod cost;
 pub mod engine;
 pub mod pseudonym;
+pub mod query;
 pub mod stats;
 pub mod sweep;
 pub mod timeliness;

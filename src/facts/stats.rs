@@ -27,6 +27,10 @@ pub enum GroupBy {
     /// from a regional budget, which is split over the municipalities by its verdeelsleutel
     /// (see [`crate::facts::betaler`]).
     Payer,
+    /// The rule code of the obligation (late reporting; one row per obligation kind).
+    Rule,
+    /// The retour code of rejected lines (costs; a line with two codes counts under both).
+    RetourCode,
 }
 
 impl GroupBy {
@@ -38,7 +42,14 @@ impl GroupBy {
             GroupBy::Month => "month",
             GroupBy::Segment => "segment",
             GroupBy::Payer => "payer",
+            GroupBy::Rule => "rule",
+            GroupBy::RetourCode => "retour_code",
         }
+    }
+
+    /// The name of the query parameter value / CLI value (`retour-code` on the CLI).
+    pub fn name(self) -> &'static str {
+        self.column()
     }
 }
 
@@ -72,6 +83,11 @@ pub fn pct_tenths(part: i64, whole: i64) -> Option<i64> {
 /// - `median_wd_late` and `p90_wd_late`: working days late of the met obligations (0 when on
 ///   time), nearest rank.
 pub fn late(facts: &[TimelinessFact], by: GroupBy) -> Table {
+    late_of(facts, by)
+}
+
+/// [`late`] over any rows (the filtered ones of a query, without copying them).
+pub fn late_of<'a>(facts: impl IntoIterator<Item = &'a TimelinessFact>, by: GroupBy) -> Table {
     #[derive(Default)]
     struct Acc {
         total: i64,
@@ -88,7 +104,8 @@ pub fn late(facts: &[TimelinessFact], by: GroupBy) -> Table {
             GroupBy::Municipality | GroupBy::Payer => f.gemeente.clone(),
             GroupBy::Product => product(f.categorie.as_deref(), f.productcode.as_deref()),
             GroupBy::Month => f.due_date.format("%Y-%m").to_string(),
-            GroupBy::Segment => "-".to_string(),
+            GroupBy::Rule => f.kind.rule().to_string(),
+            GroupBy::Segment | GroupBy::RetourCode => "-".to_string(),
         };
         let k = ObligationKind::ALL
             .iter()
@@ -106,10 +123,13 @@ pub fn late(facts: &[TimelinessFact], by: GroupBy) -> Table {
             a.days.push(d);
         }
     }
-    let mut t = Table::new(vec![
-        by.column(),
-        "kind",
-        "rule",
+    // by rule the first column already is the rule
+    let rule_column = by != GroupBy::Rule;
+    let mut columns = vec![by.column(), "kind"];
+    if rule_column {
+        columns.push("rule");
+    }
+    columns.extend([
         "total",
         "on_time",
         "late",
@@ -119,13 +139,15 @@ pub fn late(facts: &[TimelinessFact], by: GroupBy) -> Table {
         "median_wd_late",
         "p90_wd_late",
     ]);
+    let mut t = Table::new(columns);
     for ((g, k), mut a) in groups {
         let kind = ObligationKind::ALL[k];
         a.days.sort_unstable();
-        t.push(vec![
-            g.into(),
-            kind.code().into(),
-            kind.rule().into(),
+        let mut row: Vec<Cell> = vec![g.into(), kind.code().into()];
+        if rule_column {
+            row.push(kind.rule().into());
+        }
+        row.extend([
             a.total.into(),
             a.on_time.into(),
             a.late.into(),
@@ -136,6 +158,7 @@ pub fn late(facts: &[TimelinessFact], by: GroupBy) -> Table {
             percentile(&a.days, 50).into(),
             percentile(&a.days, 90).into(),
         ]);
+        t.push(row);
     }
     t
 }
@@ -144,32 +167,93 @@ fn euros(cents: i64) -> Cell {
     Cell::Decimal(cents, 2)
 }
 
-/// The group of a prestatie; for [`GroupBy::Payer`] the allocating municipality (the payer
-/// rules split it further).
-fn line_group(p: &PrestatieKosten, by: GroupBy) -> String {
-    match by {
+/// The groups of a prestatie; for [`GroupBy::Payer`] the allocating municipality (the payer
+/// rules split it further). By retour code, one group per code of a rejected line (none for an
+/// approved line).
+fn line_groups(p: &PrestatieKosten, by: GroupBy) -> Vec<String> {
+    let one = match by {
         GroupBy::Provider => p.agb.clone(),
         GroupBy::Municipality | GroupBy::Payer => p.gemeente.clone(),
         GroupBy::Product => product(Some(&p.categorie), Some(&p.productcode)),
         GroupBy::Month => p.period_month.format("%Y-%m").to_string(),
         GroupBy::Segment => p.segment.clone().unwrap_or_else(|| "-".into()),
+        GroupBy::Rule => "-".into(),
+        GroupBy::RetourCode => {
+            if p.status == "goedgekeurd" {
+                return Vec::new();
+            }
+            let codes: Vec<String> = p
+                .retour_codes
+                .split_whitespace()
+                .map(String::from)
+                .collect();
+            return if codes.is_empty() {
+                vec!["-".into()]
+            } else {
+                codes
+            };
+        }
+    };
+    vec![one]
+}
+
+/// A second grouping beside the month, for stacked charts (`costs --by month` split).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Split {
+    /// The contract segment.
+    Segment,
+    /// The product category.
+    Categorie,
+}
+
+impl Split {
+    fn column(self) -> &'static str {
+        match self {
+            Split::Segment => "segment",
+            Split::Categorie => "categorie",
+        }
+    }
+
+    fn of(self, p: &PrestatieKosten) -> String {
+        match self {
+            Split::Segment => p.segment.clone().unwrap_or_else(|| "-".into()),
+            Split::Categorie => p.categorie.clone(),
+        }
     }
 }
 
+/// Whose money a table counts: everything (`payer: None`), or only the share `payer` pays
+/// (its own allocations, and its part of every regional budget by the verdeelsleutel).
+///
 /// The groups `amounts` of one row go to: its own group, or under [`GroupBy::Payer`] every
-/// payer with its share of each amount.
+/// payer with its share of each amount; with a payer only that payer's share.
 fn spread<const N: usize>(
     by: GroupBy,
+    payer: Option<&str>,
     betalers: &Betalers,
     segment: Option<&str>,
+    gemeente: &str,
     group: String,
     amounts: [i64; N],
 ) -> Vec<(String, [i64; N])> {
-    if by == GroupBy::Payer {
-        betalers.verdeel_alle(segment, &group, amounts)
-    } else {
-        vec![(group, amounts)]
+    if by != GroupBy::Payer && payer.is_none() {
+        return vec![(group, amounts)];
     }
+    betalers
+        .verdeel_alle(segment, gemeente, amounts)
+        .into_iter()
+        .filter(|(p, _)| payer.is_none_or(|want| want == p))
+        .map(|(p, a)| {
+            (
+                if by == GroupBy::Payer {
+                    p
+                } else {
+                    group.clone()
+                },
+                a,
+            )
+        })
+        .collect()
 }
 
 /// Per group, over the prestaties whose ProductPeriode month lies in [from, to]:
@@ -178,6 +262,18 @@ fn spread<const N: usize>(
 /// credits (the realisation). Amounts in euros. By payer, a line of a regional budget counts
 /// for every municipality that pays a share of it, with that share of its amounts.
 pub fn costs(lines: &[PrestatieKosten], by: GroupBy, betalers: &Betalers) -> Table {
+    costs_of(lines, by, None, betalers, None)
+}
+
+/// [`costs`], optionally split further (per month and segment, say) and counting only what
+/// `payer` pays (see [`spread`]).
+pub fn costs_of<'a>(
+    lines: impl IntoIterator<Item = &'a PrestatieKosten>,
+    by: GroupBy,
+    split: Option<Split>,
+    betalers: &Betalers,
+    payer: Option<&str>,
+) -> Table {
     #[derive(Default)]
     struct Acc {
         lines: i64,
@@ -187,7 +283,7 @@ pub fn costs(lines: &[PrestatieKosten], by: GroupBy, betalers: &Betalers) -> Tab
         rejected: i64,
         credited: i64,
     }
-    let mut groups: BTreeMap<String, Acc> = BTreeMap::new();
+    let mut groups: BTreeMap<(String, String), Acc> = BTreeMap::new();
     for p in lines {
         let credited = if p.debet_credit == "C" {
             -p.approved_cents
@@ -200,26 +296,32 @@ pub fn costs(lines: &[PrestatieKosten], by: GroupBy, betalers: &Betalers) -> Tab
             p.rejected_cents,
             credited,
         ];
-        for (g, [declared, approved, rejected, credited]) in spread(
-            by,
-            betalers,
-            p.segment.as_deref(),
-            line_group(p, by),
-            amounts,
-        ) {
-            let a = groups.entry(g).or_default();
-            a.lines += 1;
-            if p.status != "goedgekeurd" {
-                a.rejected_lines += 1;
+        let second = split.map(|s| s.of(p)).unwrap_or_default();
+        for group in line_groups(p, by) {
+            for (g, [declared, approved, rejected, credited]) in spread(
+                by,
+                payer,
+                betalers,
+                p.segment.as_deref(),
+                &p.gemeente,
+                group,
+                amounts,
+            ) {
+                let a = groups.entry((g, second.clone())).or_default();
+                a.lines += 1;
+                if p.status != "goedgekeurd" {
+                    a.rejected_lines += 1;
+                }
+                a.declared += declared;
+                a.approved += approved;
+                a.rejected += rejected;
+                a.credited += credited;
             }
-            a.declared += declared;
-            a.approved += approved;
-            a.rejected += rejected;
-            a.credited += credited;
         }
     }
-    let mut t = Table::new(vec![
-        by.column(),
+    let mut columns = vec![by.column()];
+    columns.extend(split.map(Split::column));
+    columns.extend([
         "lines",
         "rejected_lines",
         "declared",
@@ -228,9 +330,13 @@ pub fn costs(lines: &[PrestatieKosten], by: GroupBy, betalers: &Betalers) -> Tab
         "credited",
         "net",
     ]);
-    for (g, a) in groups {
-        t.push(vec![
-            g.into(),
+    let mut t = Table::new(columns);
+    for ((g, second), a) in groups {
+        let mut row: Vec<Cell> = vec![g.into()];
+        if split.is_some() {
+            row.push(second.into());
+        }
+        row.extend([
             a.lines.into(),
             a.rejected_lines.into(),
             euros(a.declared),
@@ -239,6 +345,7 @@ pub fn costs(lines: &[PrestatieKosten], by: GroupBy, betalers: &Betalers) -> Tab
             euros(a.credited),
             euros(a.approved),
         ]);
+        t.push(row);
     }
     t
 }
@@ -261,23 +368,46 @@ pub fn forecast(
     by: GroupBy,
     betalers: &Betalers,
 ) -> Table {
+    forecast_of(lines, allocations, contracts, year, by, betalers, None)
+}
+
+/// [`forecast`] counting only what `payer` pays (see [`spread`]).
+pub fn forecast_of<'a>(
+    lines: impl IntoIterator<Item = &'a PrestatieKosten>,
+    allocations: impl IntoIterator<Item = &'a ToewijzingKosten>,
+    contracts: &ContractSet,
+    year: i32,
+    by: GroupBy,
+    betalers: &Betalers,
+    payer: Option<&str>,
+) -> Table {
     let group_alloc = |t: &ToewijzingKosten| match by {
         GroupBy::Provider => t.agb.clone(),
         GroupBy::Municipality | GroupBy::Payer => t.gemeente.clone(),
         GroupBy::Product => product(t.categorie.as_deref(), t.productcode.as_deref()),
-        GroupBy::Month => "-".to_string(),
+        GroupBy::Month | GroupBy::Rule | GroupBy::RetourCode => "-".to_string(),
         GroupBy::Segment => t.segment.clone().unwrap_or_else(|| "-".into()),
     };
     let in_year: Vec<&PrestatieKosten> = lines
-        .iter()
+        .into_iter()
         .filter(|p| p.period_month.year() == year)
         .collect();
     let mut realised: BTreeMap<String, i64> = BTreeMap::new();
     let mut per_alloc: BTreeMap<(&str, i64), i64> = BTreeMap::new();
     for p in &in_year {
         let seg = p.segment.as_deref();
-        for (g, [cents]) in spread(by, betalers, seg, line_group(p, by), [p.approved_cents]) {
-            *realised.entry(g).or_default() += cents;
+        for group in line_groups(p, by) {
+            for (g, [cents]) in spread(
+                by,
+                payer,
+                betalers,
+                seg,
+                &p.gemeente,
+                group,
+                [p.approved_cents],
+            ) {
+                *realised.entry(g).or_default() += cents;
+            }
         }
         *per_alloc
             .entry((&p.scope, p.toewijzing_nummer))
@@ -293,7 +423,15 @@ pub fn forecast(
             .copied()
             .unwrap_or(0);
         let left = (c - done).max(0);
-        for (g, [cents]) in spread(by, betalers, a.segment.as_deref(), group_alloc(a), [left]) {
+        for (g, [cents]) in spread(
+            by,
+            payer,
+            betalers,
+            a.segment.as_deref(),
+            &a.gemeente,
+            group_alloc(a),
+            [left],
+        ) {
             *remaining.entry(g).or_default() += cents;
         }
     }

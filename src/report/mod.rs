@@ -181,6 +181,16 @@ impl Table {
 
     /// A JSON array with one object per row, on its own line, keys in column order.
     pub fn to_json(&self) -> String {
+        self.json_text(false)
+    }
+
+    /// [`Table::to_json`] with decimals as JSON strings (`"87.5"`, `"262758.03"`): the form of
+    /// the HTTP API, so that no client reads an amount through a binary float.
+    pub fn to_json_exact(&self) -> String {
+        self.json_text(true)
+    }
+
+    fn json_text(&self, decimal_strings: bool) -> String {
         let rows: Vec<String> = self
             .rows
             .iter()
@@ -192,7 +202,7 @@ impl Table {
                     .map(|(c, v)| {
                         let key = serde_json::Value::String(c.to_string());
                         match v {
-                            Cell::Decimal(..) => format!("{key}:{}", v.text()),
+                            Cell::Decimal(..) if !decimal_strings => format!("{key}:{}", v.text()),
                             _ => format!("{key}:{}", v.json()),
                         }
                     })

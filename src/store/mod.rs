@@ -155,6 +155,14 @@ pub struct Counts {
     pub outbox_unsent: i64,
 }
 
+/// The unsent part of the outbox, for the operator's metrics.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OutboxBacklog {
+    pub unsent: i64,
+    /// When the oldest unsent row was written (None: nothing waits).
+    pub oldest: Option<DateTime<Utc>>,
+}
+
 /// The rules' decision for one message given its stored context. Pure: no I/O.
 pub type Decide<'a> = dyn Fn(&Context) -> Outcome + Send + Sync + 'a;
 
@@ -213,6 +221,16 @@ pub trait Store: Send + Sync {
     }
 
     async fn counts(&self) -> Result<Counts, StoreError>;
+
+    /// Answers when the database does (readiness checks): one trivial round trip.
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.counts().await.map(|_| ())
+    }
+
+    /// How many outbox rows wait to be sent, and since when the oldest waits.
+    async fn outbox_backlog(&self) -> Result<OutboxBacklog, StoreError> {
+        Err(StoreError::Unsupported("outbox backlog"))
+    }
 
     /// Replaces the contract set in force by `set`, in one transaction: a message judged at the
     /// same time sees either the old set or the new one, never a mix. `source` names the file.

@@ -1017,6 +1017,23 @@ impl Store for SqliteStore {
         Ok(done.rows_affected())
     }
 
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn outbox_backlog(&self) -> Result<crate::store::OutboxBacklog, StoreError> {
+        let r = sqlx::query(
+            "SELECT count(*) AS unsent, min(created_at) AS oldest FROM outbox WHERE sent_at IS NULL",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(crate::store::OutboxBacklog {
+            unsent: r.int("unsent")?,
+            oldest: r.opt_timestamp("oldest")?,
+        })
+    }
+
     async fn counts(&self) -> Result<Counts, StoreError> {
         let r = sqlx::query(COUNTS).fetch_one(&self.pool).await?;
         Ok(Counts {

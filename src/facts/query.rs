@@ -1,0 +1,464 @@
+//! The one way to ask the facts a question: a [`Filter`] (who and what is counted) and a
+//! [`Query`] (which table) over loaded [`Facts`], giving a [`Table`]. `ijwmo stats` and the HTTP
+//! API both call [`table`], so they show the same numbers by construction.
+//!
+//! The interface speaks only of fact rows (not of how a store keeps them): a store loads
+//! [`Facts`] once ([`Facts::load`]) and any number of queries run on them. Queries aggregate in
+//! memory; the HTTP server keeps the loaded facts and reloads them in the background (see
+//! `crate::http`), so an answer never waits for the database.
+//!
+//! Decisions on points the issue leaves open:
+//! - the period (`from`/`to`) is the month of the due date for obligations and of the care
+//!   (ProductPeriode) for costs; the forecast is per calendar year and ignores the period;
+//! - `betaler` (paying municipality) on costs and forecast counts only that municipality's share
+//!   (its own allocations plus its verdeelsleutel share of a regional budget); obligations have
+//!   no payer, so on late reporting and obligations `betaler` selects the obligations of the
+//!   allocations of that municipality (as `gemeente` does): the allocating municipality is the
+//!   one the obligations are owed to or by;
+//! - a timeliness fact's segment is the contract segment of its provider's product (facts
+//!   without a product, such as a retour on a whole message, have none and drop out when a
+//!   segment is asked for).
+
+use super::stats::{self, GroupBy, Split};
+use super::{Betalers, ObligationKind, Partij, PrestatieKosten, TimelinessFact, ToewijzingKosten};
+use crate::contracts::ContractSet;
+use crate::message::kind::Standard;
+use crate::protocol::deadlines::Status;
+use crate::report::{Cell, Table};
+use crate::store::{Store, StoreError};
+use chrono::{Datelike, NaiveDate};
+use std::collections::{BTreeSet, HashMap};
+use thiserror::Error;
+
+/// A question the tables cannot answer as asked.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum QueryError {
+    /// A grouping or option that makes no sense for this table; names the parameter.
+    #[error("{param}: {reason}")]
+    Invalid { param: &'static str, reason: String },
+}
+
+fn invalid(param: &'static str, reason: impl Into<String>) -> QueryError {
+    QueryError::Invalid {
+        param,
+        reason: reason.into(),
+    }
+}
+
+/// Which rows count. Every field narrows; `None` means all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// First day counted (of the due date, or of the care month: its month counts).
+    pub from: Option<NaiveDate>,
+    /// Last day counted, inclusive.
+    pub to: Option<NaiveDate>,
+    /// The allocating municipality.
+    pub gemeente: Option<String>,
+    /// The paying municipality (see the module doc).
+    pub betaler: Option<String>,
+    /// The provider's AGB code.
+    pub agb: Option<String>,
+    pub standard: Option<Standard>,
+    /// Product category.
+    pub categorie: Option<String>,
+    /// Contract segment.
+    pub segment: Option<String>,
+    /// Only obligations owed by providers or by municipalities.
+    pub owed_by: Option<Partij>,
+}
+
+/// Which table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Query {
+    /// `stats late`: provider, municipality, product, month or rule.
+    Late { by: GroupBy },
+    /// `stats costs`: provider, municipality, payer, product, month, segment or retour code;
+    /// by month optionally split per segment or category.
+    Costs { by: GroupBy, split: Option<Split> },
+    /// `stats forecast`: provider, municipality, payer, product or segment.
+    Forecast { year: i32, by: GroupBy },
+}
+
+impl Query {
+    /// Rejects groupings the table does not have.
+    pub fn check(&self) -> Result<(), QueryError> {
+        match self {
+            Query::Late { by } => {
+                if matches!(by, GroupBy::Segment | GroupBy::Payer | GroupBy::RetourCode) {
+                    return Err(invalid(
+                        "by",
+                        "timeliness facts have no segment, payer or retour code: use provider, municipality, product, month or rule",
+                    ));
+                }
+            }
+            Query::Costs { by, split } => {
+                if *by == GroupBy::Rule {
+                    return Err(invalid("by", "costs have no rule: use provider, municipality, payer, product, month, segment or retour_code"));
+                }
+                if split.is_some() && *by != GroupBy::Month {
+                    return Err(invalid("split", "only by=month can be split"));
+                }
+            }
+            Query::Forecast { by, .. } => {
+                if matches!(by, GroupBy::Month | GroupBy::Rule | GroupBy::RetourCode) {
+                    return Err(invalid(
+                        "by",
+                        "the forecast is per year: use provider, municipality, payer, product or segment",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn needs_timeliness(&self) -> bool {
+        matches!(self, Query::Late { .. })
+    }
+}
+
+/// The fact rows and what the tables need beside them.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    pub timeliness: Vec<TimelinessFact>,
+    pub prestaties: Vec<PrestatieKosten>,
+    pub toewijzingen: Vec<ToewijzingKosten>,
+    pub contracts: ContractSet,
+    pub betalers: Betalers,
+    /// (agb, categorie, productcode) → contract segment.
+    segments: HashMap<(String, String, String), String>,
+}
+
+impl Facts {
+    /// Every fact row of a store.
+    pub async fn load(store: &dyn Store, betalers: Betalers) -> Result<Facts, StoreError> {
+        let timeliness = store.timeliness_facts(None, None).await?;
+        let costs = store.cost_facts().await?;
+        let contracts = store.contracts().await?.set;
+        Ok(Facts::new(
+            timeliness,
+            costs.prestaties,
+            costs.toewijzingen,
+            contracts,
+            betalers,
+        ))
+    }
+
+    /// Only what `query` needs (the CLI asks one question per run): timeliness facts due in
+    /// the filter's period, or the cost facts and contracts.
+    pub async fn load_for(
+        store: &dyn Store,
+        query: &Query,
+        filter: &Filter,
+        betalers: Betalers,
+    ) -> Result<Facts, StoreError> {
+        let contracts = store.contracts().await?.set;
+        if query.needs_timeliness() {
+            let timeliness = store.timeliness_facts(filter.from, filter.to).await?;
+            return Ok(Facts::new(timeliness, vec![], vec![], contracts, betalers));
+        }
+        let costs = store.cost_facts().await?;
+        Ok(Facts::new(
+            vec![],
+            costs.prestaties,
+            costs.toewijzingen,
+            contracts,
+            betalers,
+        ))
+    }
+
+    pub fn new(
+        timeliness: Vec<TimelinessFact>,
+        prestaties: Vec<PrestatieKosten>,
+        toewijzingen: Vec<ToewijzingKosten>,
+        contracts: ContractSet,
+        betalers: Betalers,
+    ) -> Facts {
+        let mut segments = HashMap::new();
+        for c in &contracts.contracts {
+            segments
+                .entry((c.agb.clone(), c.categorie.clone(), c.productcode.clone()))
+                .or_insert_with(|| c.segment.clone());
+        }
+        Facts {
+            timeliness,
+            prestaties,
+            toewijzingen,
+            contracts,
+            betalers,
+            segments,
+        }
+    }
+
+    fn segment_of(&self, f: &TimelinessFact) -> Option<&str> {
+        let (Some(c), Some(p)) = (&f.categorie, &f.productcode) else {
+            return None;
+        };
+        self.segments
+            .get(&(f.agb.clone(), c.clone(), p.clone()))
+            .map(String::as_str)
+    }
+
+    /// The obligations the filter keeps.
+    pub fn obligations<'a>(
+        &'a self,
+        filter: &'a Filter,
+    ) -> impl Iterator<Item = &'a TimelinessFact> + 'a {
+        self.timeliness.iter().filter(move |f| {
+            filter.from.is_none_or(|d| f.due_date >= d)
+                && filter.to.is_none_or(|d| f.due_date <= d)
+                && eq(&filter.gemeente, &f.gemeente)
+                && eq(&filter.betaler, &f.gemeente)
+                && eq(&filter.agb, &f.agb)
+                && filter.standard.is_none_or(|s| s == f.standard)
+                && filter
+                    .categorie
+                    .as_ref()
+                    .is_none_or(|c| f.categorie.as_ref() == Some(c))
+                && filter
+                    .segment
+                    .as_ref()
+                    .is_none_or(|s| self.segment_of(f) == Some(s.as_str()))
+                && filter.owed_by.is_none_or(|o| o == f.owed_by_role)
+        })
+    }
+
+    /// The prestaties the filter keeps (the payer share is applied by the tables).
+    fn lines<'a>(
+        &'a self,
+        filter: &'a Filter,
+        period: bool,
+    ) -> impl Iterator<Item = &'a PrestatieKosten> + 'a {
+        let month = |d: NaiveDate| d.with_day(1).unwrap_or(d);
+        self.prestaties.iter().filter(move |p| {
+            (!period
+                || (filter.from.is_none_or(|f| p.period_month >= month(f))
+                    && filter.to.is_none_or(|t| p.period_month <= month(t))))
+                && eq(&filter.gemeente, &p.gemeente)
+                && eq(&filter.agb, &p.agb)
+                && filter.standard.is_none_or(|s| s == p.standard)
+                && eq(&filter.categorie, &p.categorie)
+                && filter
+                    .segment
+                    .as_ref()
+                    .is_none_or(|s| p.segment.as_ref() == Some(s))
+        })
+    }
+
+    fn allocations<'a>(
+        &'a self,
+        filter: &'a Filter,
+    ) -> impl Iterator<Item = &'a ToewijzingKosten> + 'a {
+        self.toewijzingen.iter().filter(move |t| {
+            eq(&filter.gemeente, &t.gemeente)
+                && eq(&filter.agb, &t.agb)
+                && filter.standard.is_none_or(|s| s == t.standard)
+                && filter
+                    .categorie
+                    .as_ref()
+                    .is_none_or(|c| t.categorie.as_ref() == Some(c))
+                && filter
+                    .segment
+                    .as_ref()
+                    .is_none_or(|s| t.segment.as_ref() == Some(s))
+        })
+    }
+
+    /// The values the filters can take (for the dashboard's choices).
+    pub fn choices(&self, filter: &Filter) -> Choices {
+        let mut c = Choices::default();
+        for f in self.obligations(filter) {
+            c.months.insert(f.due_date.format("%Y-%m").to_string());
+            c.gemeenten.insert(f.gemeente.clone());
+            c.aanbieders.insert(f.agb.clone());
+            c.categorieen.extend(f.categorie.clone());
+            c.standards.insert(f.standard.slug().to_string());
+            c.segmenten.extend(self.segment_of(f).map(String::from));
+        }
+        for p in self.lines(filter, true) {
+            c.months.insert(p.period_month.format("%Y-%m").to_string());
+            c.gemeenten.insert(p.gemeente.clone());
+            c.aanbieders.insert(p.agb.clone());
+            c.categorieen.insert(p.categorie.clone());
+            c.standards.insert(p.standard.slug().to_string());
+            c.segmenten.extend(p.segment.clone());
+        }
+        c
+    }
+}
+
+/// See [`Facts::choices`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Choices {
+    pub months: BTreeSet<String>,
+    pub gemeenten: BTreeSet<String>,
+    pub aanbieders: BTreeSet<String>,
+    pub categorieen: BTreeSet<String>,
+    pub segmenten: BTreeSet<String>,
+    pub standards: BTreeSet<String>,
+}
+
+fn eq(want: &Option<String>, have: &str) -> bool {
+    want.as_deref().is_none_or(|w| w == have)
+}
+
+/// The table `query` asks for, over the rows `filter` keeps.
+pub fn table(facts: &Facts, filter: &Filter, query: &Query) -> Result<Table, QueryError> {
+    query.check()?;
+    let payer = filter.betaler.as_deref();
+    Ok(match query {
+        Query::Late { by } => stats::late_of(facts.obligations(filter), *by),
+        Query::Costs { by, split } => stats::costs_of(
+            facts.lines(filter, true),
+            *by,
+            *split,
+            &facts.betalers,
+            payer,
+        ),
+        Query::Forecast { year, by } => stats::forecast_of(
+            facts.lines(filter, false),
+            facts.allocations(filter),
+            &facts.contracts,
+            *year,
+            *by,
+            &facts.betalers,
+            payer,
+        ),
+    })
+}
+
+/// The group value of the regional median row (see [`with_regional_median`]).
+pub const REGIONAL_MEDIAN: &str = "regio-mediaan";
+
+/// For a provider's own view: `own` (its rows of a by-provider table) followed by one row per
+/// remaining key column (the obligation kind for late reporting) holding, for every number
+/// column, the median over all providers' rows in `all` (nearest rank, the lower middle of an
+/// even count; empty cells left out). The provider sees where it stands without seeing any
+/// other provider's figures.
+pub fn with_regional_median(own: Table, all: &Table) -> Table {
+    let keys = key_columns(all);
+    let mut out = own;
+    let mut groups: Vec<(Vec<Cell>, Vec<&Vec<Cell>>)> = Vec::new();
+    for row in &all.rows {
+        let key: Vec<Cell> = row[1..keys].to_vec();
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, rows)) => rows.push(row),
+            None => groups.push((key, vec![row])),
+        }
+    }
+    for (key, rows) in groups {
+        let mut median: Vec<Cell> = vec![Cell::Text(REGIONAL_MEDIAN.into())];
+        median.extend(key);
+        for col in keys..all.columns.len() {
+            median.push(median_cell(rows.iter().map(|r| &r[col])));
+        }
+        out.push(median);
+    }
+    out
+}
+
+/// The leading text columns (group and kind/rule) of a table.
+fn key_columns(t: &Table) -> usize {
+    let text = |i: usize| t.rows.iter().all(|r| matches!(r[i], Cell::Text(_)));
+    let mut n = 1;
+    while n < t.columns.len() && !t.rows.is_empty() && text(n) {
+        n += 1;
+    }
+    n
+}
+
+fn median_cell<'a>(cells: impl Iterator<Item = &'a Cell>) -> Cell {
+    let mut ints = Vec::new();
+    let mut places = None;
+    for c in cells {
+        match c {
+            Cell::Int(v) => ints.push(*v),
+            Cell::Decimal(v, p) => {
+                ints.push(*v);
+                places = Some(*p);
+            }
+            _ => {}
+        }
+    }
+    ints.sort_unstable();
+    let Some(m) = (!ints.is_empty()).then(|| ints[(ints.len() - 1) / 2]) else {
+        return Cell::Empty;
+    };
+    match places {
+        Some(p) => Cell::Decimal(m, p),
+        None => Cell::Int(m),
+    }
+}
+
+/// Obligations in drill-down order: late and overdue first, then by due date (then key).
+pub fn drill_down<'a>(
+    facts: &'a Facts,
+    filter: &'a Filter,
+    statuses: &[Status],
+    kinds: &[ObligationKind],
+) -> Vec<&'a TimelinessFact> {
+    let mut rows: Vec<&TimelinessFact> = facts
+        .obligations(filter)
+        .filter(|f| statuses.is_empty() || statuses.contains(&f.status))
+        .filter(|f| kinds.is_empty() || kinds.contains(&f.kind))
+        .collect();
+    let rank = |s: Status| match s {
+        Status::Late | Status::Overdue => 0,
+        _ => 1,
+    };
+    rows.sort_by(|a, b| {
+        rank(a.status)
+            .cmp(&rank(b.status))
+            .then(a.due_date.cmp(&b.due_date))
+            .then(a.key.cmp(&b.key))
+    });
+    rows
+}
+
+/// The drill-down rows as a table: never a BSN, only the client's pseudonym.
+pub fn obligations_table<'a>(rows: impl Iterator<Item = &'a TimelinessFact>) -> Table {
+    let mut t = Table::new(vec![
+        "kind",
+        "rule",
+        "standard",
+        "owed_by_role",
+        "owed_by",
+        "gemeente",
+        "agb",
+        "client_pseudonym",
+        "categorie",
+        "productcode",
+        "reference",
+        "reference_date",
+        "due_date",
+        "fulfilled_on",
+        "days_late",
+        "status",
+    ]);
+    for f in rows {
+        let date = |d: NaiveDate| Cell::Text(d.to_string());
+        t.push(vec![
+            f.kind.code().into(),
+            f.kind.rule().into(),
+            f.standard.slug().into(),
+            f.owed_by_role.code().into(),
+            f.owed_by.clone().into(),
+            f.gemeente.clone().into(),
+            f.agb.clone().into(),
+            f.client.clone().into(),
+            f.categorie.clone().into(),
+            f.productcode.clone().into(),
+            f.reference.clone().into(),
+            date(f.reference_date),
+            date(f.due_date),
+            f.fulfilled_on.map_or(Cell::Empty, date),
+            f.days_late.into(),
+            f.status.code().into(),
+        ]);
+    }
+    t
+}
+
+/// This year by the Dutch calendar.
+pub fn current_year() -> i32 {
+    crate::protocol::deadlines::local_date(chrono::Utc::now()).year()
+}

@@ -1,0 +1,93 @@
+//! The facts the API answers from, loaded once and reloaded in the background: every answer
+//! is computed from rows in memory (a year of the whole region answers in milliseconds), and no
+//! request waits for the database except the very first after start. Figures are at most
+//! `refresh` old: a request that finds them older starts a reload and is answered from the
+//! rows it has.
+
+use crate::facts::query::Facts;
+use crate::facts::Betalers;
+use crate::store::{Store, StoreError};
+use chrono::{DateTime, Utc};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+/// Loaded facts with when they were read.
+#[derive(Clone)]
+pub struct Loaded {
+    pub facts: Arc<Facts>,
+    pub at: DateTime<Utc>,
+    instant: Instant,
+}
+
+pub struct FactsCache {
+    store: Arc<dyn Store>,
+    betalers: Betalers,
+    refresh: Duration,
+    current: RwLock<Option<Loaded>>,
+    first: tokio::sync::Mutex<()>,
+    reloading: AtomicBool,
+}
+
+impl FactsCache {
+    pub fn new(store: Arc<dyn Store>, betalers: Betalers, refresh: Duration) -> Arc<FactsCache> {
+        Arc::new(FactsCache {
+            store,
+            betalers,
+            refresh,
+            current: RwLock::new(None),
+            first: tokio::sync::Mutex::new(()),
+            reloading: AtomicBool::new(false),
+        })
+    }
+
+    fn current(&self) -> Option<Loaded> {
+        self.current.read().ok().and_then(|c| c.clone())
+    }
+
+    async fn load(&self) -> Result<Loaded, StoreError> {
+        let started = Instant::now();
+        let facts = Facts::load(self.store.as_ref(), self.betalers.clone()).await?;
+        let loaded = Loaded {
+            facts: Arc::new(facts),
+            at: Utc::now(),
+            instant: Instant::now(),
+        };
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            obligations = loaded.facts.timeliness.len(),
+            prestaties = loaded.facts.prestaties.len(),
+            "facts loaded for the API"
+        );
+        if let Ok(mut c) = self.current.write() {
+            *c = Some(loaded.clone());
+        }
+        Ok(loaded)
+    }
+
+    /// The facts; loads them the first time, and starts a background reload when stale.
+    pub async fn get(self: &Arc<Self>) -> Result<Loaded, StoreError> {
+        if let Some(l) = self.current() {
+            if l.instant.elapsed() >= self.refresh && !self.reloading.swap(true, Ordering::SeqCst) {
+                let this = self.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = this.load().await {
+                        tracing::warn!(error = %e, "reloading the facts failed; answering from the previous load");
+                    }
+                    this.reloading.store(false, Ordering::SeqCst);
+                });
+            }
+            return Ok(l);
+        }
+        let _one_at_a_time = self.first.lock().await;
+        if let Some(l) = self.current() {
+            return Ok(l);
+        }
+        self.load().await
+    }
+
+    /// Loads now (at start, so the first request is fast; tests after writing facts).
+    pub async fn reload(&self) -> Result<(), StoreError> {
+        self.load().await.map(|_| ())
+    }
+}
