@@ -255,6 +255,13 @@ async fn check_pages(c: &Client, base: &str, api: &Api) -> Res<()> {
         "obligations?agb={worst}&status=late,overdue,open,on_time&limit=100&offset=0"
     ))?;
     charts_drawn(c, &["provider-rules"]).await?;
+    let own = api.rows(&format!("late?by=rule&owed_by=aanbieder&agb={worst}"))?;
+    let figure = c
+        .find(Locator::Css("[data-figure=pct_on_time]"))
+        .await?
+        .text()
+        .await?;
+    assert_eq!(number(&json!(figure)), pct(&sum_counts(&own)), "share of {worst}");
     let listed = table(c, "obligations").await?;
     assert_eq!(listed.len(), obligations.len(), "obligations of {worst}");
     assert!(!listed.is_empty(), "{worst} has no obligations listed");

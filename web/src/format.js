@@ -7,14 +7,20 @@ const int = new Intl.NumberFormat("nl-NL", { maximumFractionDigits: 0 });
 const pct1 = new Intl.NumberFormat("nl-NL", { minimumFractionDigits: 1, maximumFractionDigits: 1 });
 
 /** The API sends decimals as strings ("262758.03"); empty is null. */
-export const num = (v) => (v === null || v === undefined || v === "" ? null : Number(v));
+export const num = (v) => {
+  if (v === null || v === undefined || v === "") return null;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : null;
+};
 
 export const fmtEur = (v) => (num(v) === null ? "–" : euro.format(num(v)));
-/** Axis labels: "€ 2,5 mln" from a million on, whole euros below. */
+/** Axis labels: "€ 2,5 mln" from a million on, "€ 250k" from ten thousand, whole euros below. */
 export const fmtEurShort = (v) => {
   const n = num(v);
   if (n === null) return "–";
-  return Math.abs(n) >= 1e6 ? `€ ${mln.format(n / 1e6)} mln` : euroWhole.format(n);
+  if (Math.abs(n) >= 1e6) return `€ ${mln.format(n / 1e6)} mln`;
+  if (Math.abs(n) >= 1e4) return `€ ${mln.format(n / 1e3)}k`;
+  return euroWhole.format(n);
 };
 export const fmtInt = (v) => (num(v) === null ? "–" : int.format(num(v)));
 export const fmtPct = (v) => (num(v) === null ? "–" : `${pct1.format(num(v))} %`);

@@ -14,23 +14,32 @@ const PAGE = 100;
 const OBLIGATION_COLUMNS = [
   { key: "status", label: "Status", render: (v) => h("span", { class: `status ${v}` }, STATUS[v] || v) },
   { key: "kind", label: "Verplichting", render: (v) => kindLang(v) },
-  { key: "rule", label: "Regel" },
-  { key: "owed_by_role", label: "Verschuldigd door" },
-  { key: "gemeente", label: "Gemeente", render: (v) => gemeenteNaam(v) },
-  { key: "client_pseudonym", label: "Cliënt (pseudoniem)", render: (v) => h("code", { title: v }, v ? `${v.slice(0, 10)}…` : "–") },
+  { key: "owed_by_role", label: "Door" },
+  { key: "gemeente", label: "Gemeente", render: (v) => h("span", { title: v }, gemeenteNaam(v).replace(/ \(.*/, "")) },
+  { key: "client_pseudonym", label: "Cliënt (pseudoniem)", render: (v) => h("code", { title: v }, v ? `${v.slice(0, 8)}…` : "–") },
   { key: "productcode", label: "Product", render: (v, r) => [r.categorie, v].filter(Boolean).join("/") || "–" },
   { key: "reference", label: "Referentie" },
-  { key: "reference_date", label: "Referentiedatum" },
+  { key: "reference_date", label: "Ref.datum" },
   { key: "due_date", label: "Uiterste datum" },
   { key: "fulfilled_on", label: "Voldaan op", render: (v) => v || "–" },
-  { key: "days_late", label: "Werkdagen te laat", type: "int" },
+  { key: "days_late", label: "Wd. te laat", type: "int" },
 ];
 
 export async function aanbieder({ arg: agb }) {
   const f = { ...filters(), agb };
   const params = { ...f, status: "late,overdue,open,on_time", limit: PAGE, offset: 0 };
-  const [rules, obligations] = await Promise.all([getJson("late", { ...f, by: "rule" }), getJson("obligations", params)]);
-  const all = sumBy(rules, () => agb)[0];
+  const [own, owedToIt, obligations] = await Promise.all([
+    getJson("late", { ...f, by: "rule", owed_by: "aanbieder" }),
+    getJson("late", { ...f, by: "rule", owed_by: "gemeente" }),
+    getJson("obligations", params),
+  ]);
+  // the provider's own obligations make its share (as on Tijdigheid); the answers owed to it
+  // by the municipalities are listed beside them
+  const all = sumBy(own, () => agb)[0];
+  const rules = [
+    ...own.map((r) => ({ ...r, door: "aanbieder" })),
+    ...owedToIt.map((r) => ({ ...r, door: "gemeente" })),
+  ];
 
   const list = h("div", {}, table("obligations", OBLIGATION_COLUMNS, obligations, { empty: "Geen verplichtingen voor deze selectie." }));
   let offset = obligations.length;
@@ -57,7 +66,13 @@ export async function aanbieder({ arg: agb }) {
   const nodes = [
     h("p", { class: "crumbs" }, h("a", { href: link("/tijdigheid") }, "← Tijdigheid"), " / aanbieder ", h("strong", {}, agb)),
     h("h1", { class: "page-title", "data-agb": agb }, `Aanbieder ${agb}`),
-    h("p", { class: "lead" }, all ? `${fmtPct(all.pct_on_time)} tijdig · ${fmtInt(all.late)} te laat · ${fmtInt(all.overdue)} verlopen · ${fmtInt(all.open)} open, van ${fmtInt(all.total)} verplichtingen.` : "Geen verplichtingen voor deze selectie."),
+    h(
+      "p",
+      { class: "lead" },
+      all
+        ? [h("strong", { "data-figure": "pct_on_time" }, fmtPct(all.pct_on_time)), ` tijdig · ${fmtInt(all.late)} te laat · ${fmtInt(all.overdue)} verlopen · ${fmtInt(all.open)} open, van ${fmtInt(all.total)} eigen verplichtingen.`]
+        : "Geen verplichtingen voor deze selectie.",
+    ),
     h(
       "div",
       { class: "grid" },
@@ -68,6 +83,7 @@ export async function aanbieder({ arg: agb }) {
         table("provider-rules", [
           { key: "kind", label: "Verplichting", render: (v) => kindLang(v) },
           { key: "rule", label: "Regel" },
+          { key: "door", label: "Verschuldigd door" },
           { key: "total", label: "Totaal", type: "int" },
           { key: "on_time", label: "Tijdig", type: "int" },
           { key: "late", label: "Te laat", type: "int" },
@@ -87,7 +103,7 @@ export async function aanbieder({ arg: agb }) {
   ];
   const draw = () => {
     const el = document.querySelector("[data-chart=provider-rules]");
-    if (el) chart(el, statusBars(rules, (r) => `${kindKort(r.kind)} (${r.rule})`));
+    if (el) chart(el, statusBars(rules, (r) => `${kindKort(r.kind)} (${r.rule}${r.door === "gemeente" ? ", gemeente" : ""})`));
   };
   return { nodes, draw };
 }
