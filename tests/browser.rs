@@ -90,15 +90,38 @@ fn wait_for_port(port: u16, what: &str, child: &mut Process) -> Res<()> {
     Ok(())
 }
 
+/// `ijwmo dashboard` over the demo's store on `listen`, with `tokens` (HASH=SCOPE) if given.
+fn start_dashboard(bin: &str, demo: &Path, listen: &str, tokens: Option<&str>) -> Res<Process> {
+    let mut cmd = Command::new(bin);
+    cmd.arg("dashboard")
+        .arg("--store-url")
+        .arg(format!("sqlite://{}", demo.join("ijwmo.db").display()))
+        .arg("--listen")
+        .arg(listen)
+        // the verdeelsleutel of the generated region, for the figures per paying municipality
+        .env("IJWMO_PAYERS", demo.join("generated/betalers.toml"))
+        .env_remove("IJWMO_HTTP_TOKENS")
+        .stdout(Stdio::null());
+    if let Some(t) = tokens {
+        cmd.env("IJWMO_HTTP_TOKENS", t);
+    }
+    Ok(Process(cmd.spawn()?))
+}
+
 /// The API, fetched by the test itself (not through the page) to compare with what is shown.
 struct Api {
     base: String,
+    token: Option<String>,
 }
 
 impl Api {
     fn get(&self, path_and_query: &str) -> Res<Value> {
         let url = format!("{}/api/v1/{path_and_query}", self.base);
-        let body = ureq::get(&url)
+        let mut request = ureq::get(&url);
+        if let Some(t) = &self.token {
+            request = request.header("Authorization", format!("Bearer {t}"));
+        }
+        let body = request
             .call()
             .map_err(|e| anyhow::anyhow!("GET {url}: {e}"))?
             .body_mut()
@@ -130,24 +153,29 @@ async fn dashboard_in_chromium(chromium: &Path, chromedriver: &Path) -> Res<()> 
         String::from_utf8_lossy(&out.stderr)
     );
 
-    // the dashboard over it, read-only, on loopback (no token needed there)
+    // the dashboard over it, read-only, on loopback (no token needed there) ...
     let port = free_port()?;
-    let mut server = Process(
-        Command::new(bin)
-            .arg("dashboard")
-            .arg("--store-url")
-            .arg(format!("sqlite://{}", demo.join("ijwmo.db").display()))
-            .arg("--listen")
-            .arg(format!("127.0.0.1:{port}"))
-            // the verdeelsleutel of the generated region, for the figures per paying municipality
-            .env("IJWMO_PAYERS", demo.join("generated/betalers.toml"))
-            .env_remove("IJWMO_HTTP_TOKENS")
-            .stdout(Stdio::null())
-            .spawn()?,
-    );
+    let mut server = start_dashboard(bin, &demo, &format!("127.0.0.1:{port}"), None)?;
     wait_for_port(port, "ijwmo dashboard", &mut server)?;
     let base = format!("http://127.0.0.1:{port}");
-    let api = Api { base: base.clone() };
+    let api = Api {
+        base: base.clone(),
+        token: None,
+    };
+    // ... and once more on every interface, where a bearer token is required: one token,
+    // scoped to one municipality
+    let token = "browser-test-token-of-gemeente-0627";
+    let scoped_port = free_port()?;
+    let mut scoped = start_dashboard(
+        bin,
+        &demo,
+        &format!("0.0.0.0:{scoped_port}"),
+        Some(&format!(
+            "{}=gemeente:0627",
+            ijwmo::http::access::token_hash(token)
+        )),
+    )?;
+    wait_for_port(scoped_port, "ijwmo dashboard (tokens)", &mut scoped)?;
 
     let driver_port = free_port()?;
     let mut driver = Process(
@@ -176,7 +204,14 @@ async fn dashboard_in_chromium(chromium: &Path, chromedriver: &Path) -> Res<()> 
         .capabilities(caps)
         .connect(&format!("http://127.0.0.1:{driver_port}"))
         .await?;
-    let result = check_pages(&client, &base, &api).await;
+    let mut result = check_pages(&client, &base, &api).await;
+    if result.is_ok() {
+        let scoped_api = Api {
+            base: format!("http://127.0.0.1:{scoped_port}"),
+            token: Some(token.into()),
+        };
+        result = check_token(&client, &scoped_api, token).await;
+    }
     let _ = client.close().await;
     result
 }
@@ -261,7 +296,11 @@ async fn check_pages(c: &Client, base: &str, api: &Api) -> Res<()> {
         .await?
         .text()
         .await?;
-    assert_eq!(number(&json!(figure)), pct(&sum_counts(&own)), "share of {worst}");
+    assert_eq!(
+        number(&json!(figure)),
+        pct(&sum_counts(&own)),
+        "share of {worst}"
+    );
     let listed = table(c, "obligations").await?;
     assert_eq!(listed.len(), obligations.len(), "obligations of {worst}");
     assert!(!listed.is_empty(), "{worst} has no obligations listed");
@@ -354,6 +393,54 @@ async fn check_pages(c: &Client, base: &str, api: &Api) -> Res<()> {
         .collect();
     assert_eq!(n, agbs.len(), "providers shown for {gemeente}");
     no_errors(c, "Tijdigheid, filtered").await?;
+    Ok(())
+}
+
+/// Where a token is required the page asks for one, keeps it for the tab, and shows the figures
+/// of its scope only: the same as the API gives that token.
+async fn check_token(c: &Client, api: &Api, token: &str) -> Res<()> {
+    c.goto(&format!("{}/kosten", api.base)).await?;
+    let input = c
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css("#token-dialog[open] input[name=token]"))
+        .await?;
+    assert_eq!(
+        c.execute("return document.body.dataset.ready;", vec![])
+            .await?,
+        json!("false"),
+        "the page went on without a token"
+    );
+    input.send_keys(token).await?;
+    c.find(Locator::Css("#token-form button"))
+        .await?
+        .click()
+        .await?;
+    wait_ready(c).await?;
+    let stored = c
+        .execute("return sessionStorage.getItem('ijwmo-token');", vec![])
+        .await?;
+    assert_eq!(stored, json!(token), "token kept for the tab");
+    let scope = c.find(Locator::Id("scope")).await?.text().await?;
+    assert!(scope.contains("0627"), "scope shown: {scope}");
+    compare_table(
+        c,
+        "costs-payer",
+        &api.rows("costs?by=payer")?,
+        "payer",
+        &["declared", "approved", "rejected", "credited", "net"],
+    )
+    .await?;
+    // a reload keeps the token: no second prompt
+    open(c, &format!("{}/tijdigheid", api.base)).await?;
+    let asked = c
+        .execute(
+            "return document.getElementById('token-dialog').open;",
+            vec![],
+        )
+        .await?;
+    assert_eq!(asked, json!(false), "asked for the token again");
+    no_errors(c, "token").await?;
     Ok(())
 }
 
