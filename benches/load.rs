@@ -591,6 +591,7 @@ async fn run(o: Options) {
     let mut cmd = Command::new(&o.daemon);
     cmd.arg("serve")
         .env("IJWMO_TRANSPORT", "amqp")
+        .env("IJWMO_HTTP_LISTEN", "off")
         .env("IJWMO_STORE_URL", &db_url)
         .env("IJWMO_AMQP_URL", &cfg.url)
         .env("IJWMO_AMQP_CONNECTION_NAME", &cfg.connection_name)

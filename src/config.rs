@@ -67,6 +67,34 @@ pub struct Config {
     pub log: LogConfig,
     /// Timeliness and cost facts (recorded when a pseudonym key is set).
     pub facts: crate::facts::FactsConfig,
+    pub http: HttpConfig,
+}
+
+/// The HTTP listener: health, metrics, the dashboard and its API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    /// `host:port`, or `off` for no listener. A non-loopback address requires bearer tokens on
+    /// the API.
+    pub listen: String,
+    /// Access tokens: the SHA-256 (hex) of each token with its scope (`ijwmo token` makes one).
+    pub tokens: Vec<crate::http::access::TokenConfig>,
+    /// Payer rules (TOML) for the figures by paying municipality.
+    pub payers: Option<PathBuf>,
+    /// How old the API's figures may get before they are read again from the store.
+    #[serde(with = "duration_text")]
+    pub facts_refresh: Duration,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            listen: "127.0.0.1:8080".into(),
+            tokens: Vec::new(),
+            payers: None,
+            facts_refresh: Duration::from_secs(60),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -163,6 +191,7 @@ impl Default for Config {
             outbox: OutboxConfig::default(),
             log: LogConfig::default(),
             facts: crate::facts::FactsConfig::default(),
+            http: HttpConfig::default(),
         }
     }
 }
@@ -446,6 +475,39 @@ pub struct Overrides {
         help_heading = "Facts"
     )]
     pub measure_from: Option<chrono::NaiveDate>,
+
+    /// HTTP listener (health, metrics, dashboard, API), host:port or `off` [default: 127.0.0.1:8080]
+    #[arg(
+        long,
+        value_name = "ADDR",
+        env = "IJWMO_HTTP_LISTEN",
+        help_heading = "HTTP"
+    )]
+    pub http_listen: Option<String>,
+    /// API tokens as HASH=SCOPE pairs, comma-separated (replaces http.tokens of the file)
+    #[arg(
+        long,
+        value_name = "LIST",
+        env = "IJWMO_HTTP_TOKENS",
+        hide_env_values = true,
+        value_parser = parse_tokens,
+        help_heading = "HTTP"
+    )]
+    pub http_tokens: Option<TokenList>,
+    /// Payer rules (TOML) for the figures by paying municipality
+    #[arg(long, value_name = "FILE", env = "IJWMO_PAYERS", help_heading = "HTTP")]
+    pub payers: Option<PathBuf>,
+    /// How old the API's figures may get before they are read again [default: 1m]
+    #[arg(long, value_name = "DURATION", env = "IJWMO_HTTP_FACTS_REFRESH", value_parser = parse_duration, help_heading = "HTTP")]
+    pub http_facts_refresh: Option<Duration>,
+}
+
+/// The tokens of `--http-tokens` / `IJWMO_HTTP_TOKENS` (one value holding every pair).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TokenList(pub Vec<crate::http::access::TokenConfig>);
+
+fn parse_tokens(text: &str) -> Result<TokenList, String> {
+    crate::http::access::parse_token_list(text).map(TokenList)
 }
 
 impl Config {
@@ -529,6 +591,14 @@ impl Config {
         if o.measure_from.is_some() {
             self.facts.measure_from = o.measure_from;
         }
+        set(&mut self.http.listen, &o.http_listen);
+        if let Some(t) = &o.http_tokens {
+            self.http.tokens = t.0.clone();
+        }
+        if o.payers.is_some() {
+            self.http.payers = o.payers.clone();
+        }
+        set(&mut self.http.facts_refresh, &o.http_facts_refresh);
     }
 
     /// Rejects values the service cannot run with.
@@ -581,6 +651,15 @@ impl Config {
         }
         if self.store.url.is_empty() {
             return bad("store.url is required".into());
+        }
+        if let Err(e) = crate::http::access::Access::new(&self.http.tokens, false) {
+            return bad(format!("http.tokens: {e}"));
+        }
+        if self.http.listen != "off" && self.http.listen.parse::<std::net::SocketAddr>().is_err() {
+            return bad(format!(
+                "http.listen {:?}: use host:port (e.g. 127.0.0.1:8080) or off",
+                self.http.listen
+            ));
         }
         Ok(())
     }

@@ -235,7 +235,12 @@ impl Pipeline {
     /// Judges and stores one prepared message in its own transaction.
     async fn store_one(&self, ready: &Ready<'_>) -> Result<Handled, PipelineError> {
         let decide = self.decide(ready);
-        Ok(handled(self.store.store(&ready.received, &decide).await?))
+        let started = std::time::Instant::now();
+        let stored = self.store.store(&ready.received, &decide).await?;
+        metrics::histogram!(crate::http::telemetry::COMMIT_SECONDS)
+            .record(started.elapsed().as_secs_f64());
+        metrics::histogram!(crate::http::telemetry::BATCH_SIZE).record(1.0);
+        Ok(handled(stored))
     }
 
     /// Judges and stores prepared messages in one transaction, one entry per message (`None`:
@@ -248,11 +253,18 @@ impl Pipeline {
             .zip(&decides)
             .map(|((_, r), d)| (&r.received, d as &Decide<'_>))
             .collect();
+        let started = std::time::Instant::now();
         match AssertUnwindSafe(self.store.store_batch(&batch))
             .catch_unwind()
             .await
         {
-            Ok(Ok(stored)) => Some(stored.into_iter().map(|s| s.map(handled)).collect()),
+            Ok(Ok(stored)) => {
+                metrics::histogram!(crate::http::telemetry::COMMIT_SECONDS)
+                    .record(started.elapsed().as_secs_f64());
+                let committed = stored.iter().filter(|s| s.is_some()).count();
+                metrics::histogram!(crate::http::telemetry::BATCH_SIZE).record(committed as f64);
+                Some(stored.into_iter().map(|s| s.map(handled)).collect())
+            }
             Ok(Err(StoreError::Unsupported(_))) => None,
             Ok(Err(e)) => {
                 tracing::warn!(messages = ready.len(), error = %e, "storing a batch failed; storing its messages one by one");

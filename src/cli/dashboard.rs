@@ -121,7 +121,7 @@ pub fn state(
     betalers: Betalers,
     refresh: Duration,
     addr: &std::net::SocketAddr,
-    consumer: Option<Arc<std::sync::atomic::AtomicBool>>,
+    consumer: Option<&'static std::sync::atomic::AtomicBool>,
 ) -> anyhow::Result<Arc<HttpState>> {
     let open = ijwmo::http::is_loopback(addr);
     let access = Access::new(tokens, open).map_err(|e| anyhow::anyhow!("{e}"))?;

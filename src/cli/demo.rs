@@ -36,6 +36,19 @@ pub struct Args {
     /// messages a month; the default tenth keeps the demo well under a minute).
     #[arg(long, default_value_t = 0.1)]
     scale: f64,
+    /// Months of traffic to generate and process (the API benchmark uses a year).
+    #[arg(long, default_value_t = 1)]
+    months: u32,
+    /// Store to process into instead of DIR/ijwmo.db (an empty database: the benchmark runs on
+    /// PostgreSQL this way).
+    #[arg(long, value_name = "URL")]
+    store_url: Option<String>,
+    /// Afterwards, serve the dashboard over the database until Ctrl-C.
+    #[arg(long)]
+    serve: bool,
+    /// Where --serve listens.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    listen: String,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -50,20 +63,29 @@ async fn demo(args: Args) -> anyhow::Result<()> {
         std::fs::remove_dir_all(dir).with_context(|| format!("emptying {}", dir.display()))?;
     }
     let generated = dir.join("generated");
-    let mut opts = Options::new(1, args.seed);
+    let mut opts = Options::new(args.months.max(1), args.seed);
     opts.scale = args.scale;
     let summary = generate(&opts, &generated).context("generating the month")?;
     let month = opts.start;
+    let months = args.months.max(1);
+    let window = if months == 1 {
+        month.format("%B %Y").to_string()
+    } else {
+        format!("{months} months from {}", month.format("%B %Y"))
+    };
     println!(
         "generated {} messages for {} ({} providers) in {:.1} s",
         count_xml(&generated.join("inbox"))?,
-        month.format("%B %Y"),
+        window,
         summary.totals.providers,
         started.elapsed().as_secs_f64()
     );
 
     let mut config = Config::default();
-    config.store.url = format!("sqlite://{}", dir.join("ijwmo.db").display());
+    config.store.url = args
+        .store_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", dir.join("ijwmo.db").display()));
     config.spool.dir = dir.join("spool");
     let store = ijwmo::store::open(&config.store.url)
         .await
@@ -86,7 +108,7 @@ async fn demo(args: Args) -> anyhow::Result<()> {
     // the generated one: every deadline of the month has passed, so late and missing messages
     // show
     let today = month
-        .checked_add_months(Months::new(2))
+        .checked_add_months(Months::new(months + 1))
         .and_then(|d| d.pred_opt())
         .unwrap_or(month);
     let pipeline =
@@ -128,16 +150,15 @@ async fn demo(args: Args) -> anyhow::Result<()> {
     let mut provider_facts = facts.clone();
     // the obligations of the generated month; later ones (allocations ending next month) are
     // still open and would only blur the table
-    let next_month = month.checked_add_months(Months::new(1)).unwrap_or(month);
+    let next_month = month
+        .checked_add_months(Months::new(months))
+        .unwrap_or(month);
     provider_facts.retain(|f| {
         f.owed_by_role == ijwmo::facts::Partij::Aanbieder
             && f.reference_date >= month
             && f.reference_date < next_month
     });
-    println!(
-        "\nLate reporting per provider (obligations of providers, {}):",
-        month.format("%B %Y")
-    );
+    println!("\nLate reporting per provider (obligations of providers, {window}):");
     print!(
         "{}",
         stats::late(&provider_facts, GroupBy::Provider).render(Format::Table)
@@ -167,14 +188,48 @@ async fn demo(args: Args) -> anyhow::Result<()> {
         )
         .render(Format::Table)
     );
+    let payers = generated.join("betalers.toml");
     println!(
         "\ndatabase: {}\noutbox:   {}\nrejected: {}\nwhat was injected: {}\ndone in {:.1} s",
-        dir.join("ijwmo.db").display(),
+        ijwmo::config::redact_url(&config.store.url),
         config.spool.dir.join("outbox").display(),
         config.spool.dir.join("rejected").display(),
         generated.join("summary.json").display(),
         started.elapsed().as_secs_f64()
     );
+    if args.serve {
+        return serve_dashboard(store, &payers, &args.listen).await;
+    }
+    println!(
+        "\nOpen the dashboard over this database:\n  ijwmo dashboard --store-url {} --payers {}\nthen browse to http://127.0.0.1:8080/ (or run the demo with --serve)",
+        ijwmo::config::redact_url(&config.store.url),
+        payers.display()
+    );
+    Ok(())
+}
+
+/// `--serve`: the dashboard over the demo's database, until Ctrl-C.
+async fn serve_dashboard(
+    store: Arc<dyn ijwmo::store::Store>,
+    payers: &Path,
+    listen: &str,
+) -> anyhow::Result<()> {
+    ijwmo::http::telemetry::install();
+    let (listener, addr) = ijwmo::http::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
+    let betalers = ijwmo::facts::Betalers::from_file(payers)?;
+    let state =
+        super::dashboard::state(store, &[], betalers, Duration::from_secs(60), &addr, None)?;
+    state.facts.reload().await?;
+    println!("\ndashboard: http://{addr}/  (stop with Ctrl-C)");
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let stop = cancel.clone();
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        stop.cancel();
+    });
+    ijwmo::http::serve(listener, state, cancel).await?;
     Ok(())
 }
 

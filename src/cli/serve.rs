@@ -45,10 +45,12 @@ fn init_tracing(log: &LogConfig) -> anyhow::Result<()> {
         .with_writer(std::io::stderr);
     let result = match log.format {
         LogFormat::Text => builder.try_init(),
+        // the message's span (origin, kind, sender, identification, message id) on every line
         LogFormat::Json => builder
             .json()
             .flatten_event(true)
-            .with_current_span(false)
+            .with_current_span(true)
+            .with_span_list(false)
             .try_init(),
     };
     result.map_err(|e| anyhow::anyhow!("cannot install the logger: {e}"))
@@ -94,6 +96,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 
     let cancel = CancellationToken::new();
     tokio::spawn(watch_signals(cancel.clone()));
+    // the listener outlives the transport's graceful shutdown (health stays answerable)
+    let http_cancel = CancellationToken::new();
+    let http = start_http(&config, store.clone(), http_cancel.clone()).await?;
     if let Some(engine) = facts {
         tokio::spawn(ijwmo::facts::sweep::run_periodically(
             store,
@@ -108,8 +113,49 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             .with_context(|| format!("spool {}", config.spool.dir.display()))?,
         TransportKind::Amqp => amqp::serve(pipeline, &config, cancel).await,
     }
+    http_cancel.cancel();
+    if let Some(task) = http {
+        let _ = task.await;
+    }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The HTTP listener (`http.listen`, unless `off`): health, metrics, dashboard and API.
+async fn start_http(
+    config: &Config,
+    store: Arc<dyn ijwmo::store::Store>,
+    cancel: CancellationToken,
+) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
+    ijwmo::http::telemetry::install();
+    if config.http.listen == "off" {
+        return Ok(None);
+    }
+    let betalers = match &config.http.payers {
+        Some(p) => ijwmo::facts::Betalers::from_file(p)?,
+        None => ijwmo::facts::Betalers::default(),
+    };
+    let (listener, addr) = ijwmo::http::bind(&config.http.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.http.listen))?;
+    let consumer = match config.transport {
+        TransportKind::Amqp => Some(&amqp::CONSUMING),
+        TransportKind::Spool => None,
+    };
+    let state = super::dashboard::state(
+        store,
+        &config.http.tokens,
+        betalers,
+        config.http.facts_refresh,
+        &addr,
+        consumer,
+    )?;
+    tracing::info!(%addr, "HTTP listening (/healthz, /readyz, /metrics, /api/v1/, dashboard)");
+    Ok(Some(tokio::spawn(async move {
+        if let Err(e) = ijwmo::http::serve(listener, state, cancel).await {
+            tracing::error!(error = %e, "the HTTP listener failed");
+        }
+    })))
 }
 
 /// The first SIGTERM/SIGINT starts a graceful shutdown; a second one exits at once.

@@ -93,12 +93,15 @@ pub async fn run_periodically(
     loop {
         let today = local_date(Utc::now());
         match sweep(store.as_ref(), &engine, today).await {
-            Ok(r) => tracing::info!(
-                date = %today,
-                clients = r.clients,
-                overdue = r.overdue,
-                "facts sweep done"
-            ),
+            Ok(r) => {
+                crate::http::telemetry::sweep_succeeded();
+                tracing::info!(
+                    date = %today,
+                    clients = r.clients,
+                    overdue = r.overdue,
+                    "facts sweep done"
+                )
+            }
             Err(e) => tracing::warn!(date = %today, error = %e, "facts sweep failed"),
         }
         tokio::select! {

@@ -34,7 +34,7 @@ pub struct HttpState {
     pub facts: Arc<FactsCache>,
     pub access: Access,
     /// On AMQP: true while the consumer is connected (None: no broker to wait for).
-    pub consumer: Option<Arc<AtomicBool>>,
+    pub consumer: Option<&'static AtomicBool>,
 }
 
 /// The whole HTTP surface.

@@ -72,7 +72,7 @@ use lapin::{
     ExchangeKind,
 };
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use thiserror::Error;
@@ -80,6 +80,7 @@ use tokio::sync::{Mutex, Notify, Semaphore};
 use tokio::time::{timeout, timeout_at, Instant};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tracing::Instrument;
 
 /// Header on outgoing messages: the outbox row id (for tracing a message back to its row).
 pub const HEADER_OUTBOX_ID: &str = "x-ijwmo-outbox-id";
@@ -558,7 +559,12 @@ impl Worker {
         let mut acks = Vec::with_capacity(taken.len());
         let mut retry = Vec::new();
         for (t, result) in taken.into_iter().zip(results) {
-            if self.settle_outcome(publisher, &t, result).await {
+            let span = super::message_span(&t.origin, &t.summary);
+            if self
+                .settle_outcome(publisher, &t, result)
+                .instrument(span)
+                .await
+            {
                 acks.push(t);
             } else {
                 retry.push(t);
@@ -594,6 +600,7 @@ impl Worker {
         let origin = &t.origin;
         log_outcome(origin, &t.summary, &result);
         if t.delivery.redelivered {
+            metrics::counter!(crate::http::telemetry::REDELIVERIES).increment(1);
             tracing::debug!(%origin, "was a redelivery");
         }
         match result {
@@ -717,6 +724,18 @@ async fn settle(delivery: &Delivery, ack: bool, origin: &str) {
     }
 }
 
+/// True while this process has a consumer on the input queue (for `/readyz`).
+pub static CONSUMING: AtomicBool = AtomicBool::new(false);
+
+/// Clears [`CONSUMING`] when a session ends, however it ends.
+struct ConsumingFlag;
+
+impl Drop for ConsumingFlag {
+    fn drop(&mut self) {
+        CONSUMING.store(false, Ordering::SeqCst);
+    }
+}
+
 /// Runs the AMQP transport until `cancel` fires: connects (and reconnects with backoff),
 /// consumes, publishes the outbox; then shuts down gracefully within `shutdown_grace`.
 pub async fn serve(pipeline: Arc<Pipeline>, config: &Config, cancel: CancellationToken) {
@@ -818,6 +837,7 @@ impl Session {
     ) -> Result<(), AmqpError> {
         let cfg = &config.amqp;
         let cancel = worker.cancel.clone();
+        let _consuming = ConsumingFlag;
         let mut events = self.connection.events_listener();
         let consuming = self.consume.basic_consume(
             cfg.input_queue.as_str().into(),
@@ -826,7 +846,10 @@ impl Session {
             FieldTable::default(),
         );
         let mut consumer = match timeout(cfg.publish_timeout, consuming).await {
-            Ok(Ok(c)) => c,
+            Ok(Ok(c)) => {
+                CONSUMING.store(true, Ordering::SeqCst);
+                c
+            }
             failed => {
                 let _ = timeout(
                     Duration::from_secs(1),

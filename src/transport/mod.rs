@@ -133,9 +133,54 @@ pub fn too_large(len: usize, max: usize) -> Handled {
     }
 }
 
+/// The span every log line about one message runs in: origin (file name or AMQP message id),
+/// kind, sender and BerichtIdentificatie from the header, and the stored message id once known
+/// ([`log_outcome`] records it). Header codes only: never a BSN.
+pub fn message_span(origin: &str, summary: &Summary) -> tracing::Span {
+    tracing::info_span!(
+        "message",
+        origin,
+        kind = %summary.kind_text(),
+        sender = summary.sender_text(),
+        identificatie = summary.identificatie_text(),
+        message_id = tracing::field::Empty,
+    )
+}
+
+/// Counts one outcome in the metrics: messages by kind and verdict, retour codes sent, input
+/// set aside (dead-letter queue or `rejected/`) by its first rule code.
+fn count_outcome(summary: &Summary, result: &Result<Handled, PipelineError>) {
+    use crate::http::telemetry::{DEAD_LETTERS, MESSAGES, RETOUR_CODES};
+    let kind = summary.kind_text();
+    let verdict = match result {
+        Ok(h) => verdict_text(h),
+        Err(_) => "retry".to_string(),
+    };
+    metrics::counter!(MESSAGES, "kind" => kind, "verdict" => verdict).increment(1);
+    match result {
+        Ok(Handled::Stored { retour_codes, .. }) => {
+            for code in retour_codes {
+                metrics::counter!(RETOUR_CODES, "code" => code.clone()).increment(1);
+            }
+        }
+        Ok(Handled::Unprocessable { findings, .. }) => {
+            let reason = findings
+                .first()
+                .and_then(|f| f.rule.clone())
+                .unwrap_or_else(|| "unprocessable".into());
+            metrics::counter!(DEAD_LETTERS, "reason" => reason).increment(1);
+        }
+        _ => {}
+    }
+}
+
 /// Logs one outcome: kind, sender, identification and verdict, with rule codes and positions
 /// of findings but never their text (a finding may quote a value, e.g. a BSN).
 pub fn log_outcome(origin: &str, summary: &Summary, result: &Result<Handled, PipelineError>) {
+    count_outcome(summary, result);
+    if let Ok(Handled::Stored { message_id, .. } | Handled::Duplicate { message_id, .. }) = result {
+        tracing::Span::current().record("message_id", message_id);
+    }
     let kind = summary.kind_text();
     let sender = summary.sender_text();
     let identificatie = summary.identificatie_text();

@@ -22,7 +22,7 @@
 //! One service instance per spool folder.
 
 use super::outbox::{OutboxPublisher, Sink, SinkError};
-use super::{handle_guarded, log_outcome, reason_text, too_large, Backoff, Summary};
+use super::{handle_guarded, log_outcome, message_span, reason_text, too_large, Backoff, Summary};
 use crate::config::Config;
 use crate::pipeline::{Handled, Incoming, Pipeline, PipelineError};
 use crate::state::Outgoing;
@@ -36,6 +36,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 /// The folders of one spool.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -217,9 +218,26 @@ impl Spool {
                 received_at,
                 origin: origin.clone(),
             };
-            (summary, handle_guarded(&self.pipeline, &incoming).await)
+            let span = message_span(&origin, &summary);
+            let result = handle_guarded(&self.pipeline, &incoming)
+                .instrument(span)
+                .await;
+            (summary, result)
         };
-        log_outcome(&origin, &summary, &result);
+        let span = message_span(&origin, &summary);
+        span.in_scope(|| log_outcome(&origin, &summary, &result));
+        self.settle_file(path, &origin, result)
+            .instrument(span)
+            .await
+    }
+
+    /// Moves, archives or deletes the file once its outcome is durable.
+    async fn settle_file(
+        &self,
+        path: &Path,
+        origin: &str,
+        result: Result<Handled, PipelineError>,
+    ) -> io::Result<FileOutcome> {
         let handled = match result {
             Ok(h) => h,
             Err(e) => return Ok(FileOutcome::Retry(e)),
