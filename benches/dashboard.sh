@@ -25,26 +25,14 @@ command -v chromium >/dev/null && command -v chromedriver >/dev/null ||
   { echo "needs chromium and chromedriver: apt-get install -y chromium chromium-driver"; exit 2; }
 cargo build --release -q --bin ijwmo
 bin=target/release/ijwmo
-export IJWMO_PSEUDONYM_KEY=ijwmo-dashboard-bench-only-key
 
 if [ -z "$store" ]; then
   store="sqlite://$dir/ijwmo.db"
   export IJWMO_PAYERS="$dir/generated/betalers.toml"
   if [ ! -f "$dir/ijwmo.db" ]; then
-    rm -rf "$dir"; mkdir -p "$dir/spool/inbox"
     t0=$(date +%s)
-    $bin generate --months "$months" --scale "$scale" --seed 7 --start 2025-01 --out "$dir/generated"
-    $bin migrate --store-url "$store" >/dev/null
-    $bin contracts import "$dir/generated/contracts.csv" --store-url "$store" >/dev/null
-    # the receipt time is the file's modification time: cp -p keeps it
-    find "$dir/generated/inbox" -name '*.xml' -print0 | xargs -0 cp -p -t "$dir/spool/inbox"
-    IJWMO_TRANSPORT=spool IJWMO_STORE_URL="$store" IJWMO_SPOOL_DIR="$dir/spool" \
-      IJWMO_MEASURE_FROM=2025-01-01 IJWMO_LOG=warn IJWMO_HTTP_LISTEN=off $bin serve &
-    serve=$!
-    while [ -n "$(find "$dir/spool/inbox" -name '*.xml' -print -quit)" ]; do sleep 5; done
-    sleep 3; kill -TERM $serve; wait $serve || true
-    last=$(date -d "2025-01-01 + $((months + 1)) months - 1 day" +%F)
-    $bin sweep --date "$last" --measure-from 2025-01-01 --store-url "$store"
+    # the demo's pipeline: generate, process every message from the spool folder, sweep
+    $bin demo --months "$months" --scale "$scale" --seed 7 --dir "$dir" > "$dir.log"
     echo "store built in $(( $(date +%s) - t0 )) s: $store"
   fi
 fi

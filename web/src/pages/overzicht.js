@@ -2,7 +2,7 @@
 // against forecast per paying municipality, and the worst-reporting providers.
 import { getJson } from "../api.js";
 import { chart, COLORS } from "../charts.js";
-import { fmtEur, fmtEurShort, fmtInt, fmtPct, gemeenteNaam, kindKort, num } from "../format.js";
+import { fmtEur, fmtEurShort, fmtInt, fmtPct, kindKort, num } from "../format.js";
 import { sumBy, worstFirst } from "../late.js";
 import { filters, go, link } from "../state.js";
 import { card, chartBox, h, kpis } from "../ui.js";
@@ -55,8 +55,8 @@ export async function overzicht({ meta }) {
       { class: "grid" },
       card("Tijdig per soort verplichting", { note: "Aandeel tijdig van de verplichtingen van aanbieders waarvan de termijn verstreken is." }, chartBox("kinds", 300)),
       card(
-        `Kosten ${year} tegen prognose`,
-        { note: "Per betalende gemeente (verdeelsleutel toegepast): gerealiseerd plus resterende verplichting = prognose." },
+        `Kosten ${year} tegen prognose en budget`,
+        { note: "Gerealiseerd plus resterende verplichting = prognose; voor de aanbieders met een budgetplafond in de contracten ook dat plafond." },
         chartBox("forecast", 300),
       ),
       card(
@@ -82,15 +82,17 @@ export async function overzicht({ meta }) {
         },
       ],
     });
+    const groups = [forecastProviders.filter((r) => r.provider !== "regio-mediaan"), withCeiling];
     chart(document.querySelector("[data-chart=forecast]"), {
-      grid: { left: 8, right: 20, top: 40, bottom: 50 },
+      grid: { left: 8, right: 20, top: 40, bottom: 10 },
       legend: { top: 0 },
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, valueFormatter: (v) => fmtEur(v) },
-      xAxis: { type: "category", data: payers.map((p) => gemeenteNaam(p.payer).replace(/ \(.*/, "")), axisLabel: { interval: 0, fontSize: 11 } },
+      xAxis: { type: "category", data: ["Alle aanbieders", `${withCeiling.length} aanbieders met plafond`] },
       yAxis: { type: "value", axisLabel: { formatter: (v) => fmtEurShort(v) } },
       series: [
-        { name: "Gerealiseerd", type: "bar", stack: "p", color: COLORS.realised, data: payers.map((p) => num(p.realised)) },
-        { name: "Resterende verplichting", type: "bar", stack: "p", color: COLORS.remaining, data: payers.map((p) => num(p.remaining)) },
+        { name: "Gerealiseerd", type: "bar", stack: "p", color: COLORS.realised, barMaxWidth: 70, data: groups.map((g) => sum(g, "realised")) },
+        { name: "Resterende verplichting", type: "bar", stack: "p", color: COLORS.remaining, barMaxWidth: 70, data: groups.map((g) => sum(g, "remaining")) },
+        { name: "Budgetplafond", type: "bar", color: COLORS.late, barMaxWidth: 70, data: [null, ceilings] },
       ],
     });
     const c = chart(document.querySelector("[data-chart=worst]"), {
