@@ -6,11 +6,12 @@ import {
   GridComponent,
   LegendComponent,
   MarkLineComponent,
+  TitleComponent,
   TooltipComponent,
 } from "echarts/components";
 import { SVGRenderer } from "echarts/renderers";
 
-echarts.use([BarChart, LineChart, GridComponent, LegendComponent, MarkLineComponent, TooltipComponent, SVGRenderer]);
+echarts.use([BarChart, LineChart, GridComponent, LegendComponent, MarkLineComponent, TitleComponent, TooltipComponent, SVGRenderer]);
 
 /** The palette: calm blues for the good, orange and red for late and overdue. */
 export const COLORS = {
@@ -29,6 +30,16 @@ let live = [];
 
 /** Draws `option` into `el` and remembers the chart for resizing and disposal. */
 export function chart(el, option) {
+  // how many values the chart draws (zero draws nothing): the browser test checks that the SVG
+  // holds at least as many shapes
+  const points = (option.series || [])
+    .flatMap((s) => s.data || [])
+    .map((d) => (d !== null && typeof d === "object" ? d.value : d))
+    .filter((v) => v !== null && v !== undefined && Number(v) !== 0).length;
+  el.dataset.points = points;
+  if (points === 0) {
+    option.title = { text: "Geen gegevens voor deze selectie", left: "center", top: "middle", textStyle: { color: "#5d6d7e", fontSize: 13, fontWeight: "normal" } };
+  }
   const c = echarts.init(el, null, { renderer: "svg" });
   if (option.grid) option.grid = { containLabel: true, ...option.grid };
   c.setOption({
@@ -38,11 +49,6 @@ export function chart(el, option) {
     animation: false,
     ...option,
   });
-  // how many values the chart draws: the browser test checks that the SVG holds at least as many
-  el.dataset.points = (option.series || [])
-    .flatMap((s) => s.data || [])
-    .filter((d) => d !== null && d !== undefined && (typeof d !== "object" || d.value !== null))
-    .length;
   live.push(c);
   return c;
 }
