@@ -272,6 +272,19 @@ async fn stream_pass(env: &Env, name: &str, fault: Fault) -> Option<Outcome> {
             && broker.depth(&input_queue).await == Some(0)
     })
     .await;
+    if fault == Fault::Kill {
+        // the deliveries the killed daemon held came back marked redelivered
+        let redelivered = daemon.metric("ijwmo_redeliveries_total");
+        assert!(
+            redelivered.is_some_and(|n| n >= 1.0),
+            "/metrics after SIGKILL: ijwmo_redeliveries_total {redelivered:?}"
+        );
+    }
+    let stored = daemon.metric("ijwmo_messages_total");
+    assert!(
+        stored.is_some_and(|n| n >= 1.0),
+        "/metrics: ijwmo_messages_total {stored:?}"
+    );
     let status = daemon.terminate(Duration::from_secs(DAEMON_GRACE_SECS + 5));
     assert!(status.success(), "daemon exited with {status}");
     daemon.show_log_if_asked();
@@ -361,6 +374,8 @@ async fn poison() {
         db.unsent().await == Some(0)
     })
     .await;
+    let dead = daemon.metric("ijwmo_dead_letters_total");
+    assert_eq!(dead, Some(1.0), "/metrics: ijwmo_dead_letters_total");
     let status = daemon.terminate(Duration::from_secs(DAEMON_GRACE_SECS + 5));
     assert!(status.success(), "daemon exited with {status}");
     let (received, _) = broker.drain(&collector).await;
@@ -1026,6 +1041,8 @@ impl Publisher {
 
 struct Daemon {
     child: Option<Child>,
+    /// Its HTTP listener (`/metrics`), a free port chosen at each start.
+    http_port: u16,
     log: PathBuf,
     _dir: tempfile::TempDir,
 }
@@ -1079,6 +1096,7 @@ impl Daemon {
         let log = dir.path().join(format!("{name}.log"));
         let mut d = Daemon {
             child: None,
+            http_port: 0,
             log,
             _dir: dir,
         };
@@ -1101,7 +1119,12 @@ impl Daemon {
             }
         }
         let _ = env;
+        self.http_port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
         c.arg("serve")
+            .env("IJWMO_HTTP_LISTEN", format!("127.0.0.1:{}", self.http_port))
             .env("IJWMO_TRANSPORT", "amqp")
             .env("IJWMO_STORE_URL", &db.url)
             .env("IJWMO_AMQP_URL", &cfg.url)
@@ -1132,6 +1155,22 @@ impl Daemon {
 
     fn exited(&mut self) -> Option<ExitStatus> {
         self.child.as_mut()?.try_wait().ok().flatten()
+    }
+
+    /// The sum of every series of a metric in the daemon's `/metrics` (None: no answer).
+    fn metric(&self, name: &str) -> Option<f64> {
+        use std::io::Write;
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.http_port)).ok()?;
+        s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .ok()?;
+        let mut text = String::new();
+        s.read_to_string(&mut text).ok()?;
+        Some(
+            text.lines()
+                .filter(|l| l.starts_with(name) && l[name.len()..].starts_with([' ', '{']))
+                .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+                .sum(),
+        )
     }
 
     fn kill(&mut self) {
