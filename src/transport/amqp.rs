@@ -50,6 +50,7 @@
 //! in-flight deliveries finish and settle, flush the outbox, close channels and connection —
 //! all within `shutdown_grace`. Anything still unacked is requeued by the broker.
 
+use super::intake::{Budget, Intake, Prefetch};
 use super::outbox::{OutboxPublisher, Sink, SinkError};
 use super::{log_outcome, too_large, Backoff, Summary};
 use crate::config::{AmqpConfig, Config};
@@ -62,14 +63,12 @@ use chrono::{DateTime, Utc};
 use futures_util::{FutureExt, StreamExt};
 use lapin::message::{BasicReturnMessage, Delivery};
 use lapin::options::{
-    BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicNackOptions,
-    BasicPublishOptions, BasicQosOptions, ConfirmSelectOptions, ExchangeDeclareOptions,
-    QueueBindOptions, QueueDeclareOptions,
+    BasicAckOptions, BasicNackOptions, BasicPublishOptions, BasicQosOptions, ConfirmSelectOptions,
+    ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
 };
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::{
-    BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, Consumer, Event,
-    ExchangeKind,
+    BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, Event, ExchangeKind,
 };
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -523,6 +522,9 @@ struct Worker {
     failures: AtomicU32,
     wake: Arc<Notify>,
     cancel: CancellationToken,
+    /// The memory budget of batches being judged, and the prefetch it implies.
+    budget: Budget,
+    prefetch: Prefetch,
 }
 
 impl Worker {
@@ -535,6 +537,17 @@ impl Worker {
     /// [`Pipeline::handle_batch`]) and settles each once its outcome is durable (see the
     /// module doc).
     async fn handle_batch(&self, publisher: &Publisher, deliveries: Vec<Delivery>) {
+        // the batch's share of the memory budget, held until every delivery is settled
+        let bytes: usize = deliveries.iter().map(|d| d.data.len()).sum();
+        let held = self.budget.take(bytes).await;
+        self.judge_and_settle(publisher, deliveries).await;
+        drop(held);
+        if bytes >= self.prefetch.large {
+            super::intake::release_memory();
+        }
+    }
+
+    async fn judge_and_settle(&self, publisher: &Publisher, deliveries: Vec<Delivery>) {
         let taken: Vec<Taken> = deliveries.into_iter().map(Taken::new).collect();
         // refused at intake (too large, receipt time out of bounds) never reach the pipeline
         let now = Utc::now();
@@ -681,7 +694,7 @@ impl Taken {
 /// load deliveries queue up while earlier batches are judged, so this is what groups them into
 /// one transaction; an idle service judges a delivery alone, at once. `Some(reason)` when the
 /// consumer failed or ended meanwhile.
-fn gather(consumer: &mut Consumer, first: Delivery, max: usize) -> (Vec<Delivery>, Option<String>) {
+fn gather(consumer: &mut Intake, first: Delivery, max: usize) -> (Vec<Delivery>, Option<String>) {
     let mut batch = vec![first];
     while batch.len() < max {
         match consumer.next().now_or_never() {
@@ -733,6 +746,12 @@ pub async fn serve(pipeline: Arc<Pipeline>, config: &Config, cancel: Cancellatio
         failures: AtomicU32::new(0),
         wake: Arc::new(Notify::new()),
         cancel: cancel.clone(),
+        budget: Budget::new(cfg.max_inflight_bytes),
+        prefetch: Prefetch::new(
+            cfg.prefetch,
+            cfg.max_inflight_bytes,
+            config.max_message_size,
+        ),
     });
     let limiter = Arc::new(Semaphore::new(cfg.batches_in_flight()));
     let tracker = TaskTracker::new();
@@ -823,12 +842,7 @@ impl Session {
         let cfg = &config.amqp;
         let cancel = worker.cancel.clone();
         let mut events = self.connection.events_listener();
-        let consuming = self.consume.basic_consume(
-            cfg.input_queue.as_str().into(),
-            "".into(),
-            BasicConsumeOptions::default(),
-            FieldTable::default(),
-        );
+        let consuming = Intake::start(self.consume.clone(), &cfg.input_queue, worker.prefetch);
         let mut consumer = match timeout(cfg.publish_timeout, consuming).await {
             Ok(Ok(c)) => c,
             failed => {
@@ -928,14 +942,9 @@ impl Session {
         // graceful shutdown
         let deadline = Instant::now() + config.shutdown_grace;
         tracing::info!("shutting down: no new deliveries, finishing in-flight messages");
-        let tag = consumer.tag();
-        if let Err(e) = timeout_at(
-            deadline,
-            self.consume
-                .basic_cancel(tag, BasicCancelOptions::default()),
-        )
-        .await
-        .unwrap_or(Ok(()))
+        if let Err(e) = timeout_at(deadline, consumer.cancel())
+            .await
+            .unwrap_or(Ok(()))
         {
             tracing::warn!(error = %e, "basic.cancel failed");
         }

@@ -8,6 +8,7 @@
 
 pub mod amqp;
 pub mod dead_letter;
+pub mod intake;
 pub mod outbox;
 pub mod receipt;
 pub mod spool;
