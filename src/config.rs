@@ -211,7 +211,7 @@ impl Default for AmqpConfig {
             dead_letter_queue: "ijwmo.dead".into(),
             queue_type: QueueType::Quorum,
             prefetch: 64,
-            max_inflight_bytes: 64 << 20,
+            max_inflight_bytes: 48 << 20,
             batch_size: 8,
             publish_timeout: Duration::from_secs(30),
             reconnect_max: Duration::from_secs(30),
@@ -367,7 +367,7 @@ pub struct Overrides {
         help_heading = "AMQP"
     )]
     pub amqp_prefetch: Option<u16>,
-    /// Memory budget: bytes of input held and judged at once [default: 67108864 (64 MiB)]
+    /// Memory budget: bytes of input held and judged at once [default: 50331648 (48 MiB)]
     #[arg(
         long,
         value_name = "BYTES",

@@ -410,7 +410,7 @@ impl Publisher {
     pub async fn dead_letter(
         &self,
         delivery: &Delivery,
-        bytes: &[u8],
+        bytes: Vec<u8>,
         received_at: DateTime<Utc>,
         reason: &str,
         findings: &[Finding],
@@ -420,7 +420,7 @@ impl Publisher {
             .publish_batch(vec![(
                 self.dead_letter_exchange.as_str().into(),
                 delivery.routing_key.clone(),
-                bytes.to_vec(),
+                bytes,
                 props,
             )])
             .await?;
@@ -574,8 +574,8 @@ impl Worker {
             .collect();
         let mut acks = Vec::with_capacity(taken.len());
         let mut retry = Vec::new();
-        for (t, result) in taken.into_iter().zip(results) {
-            if self.settle_outcome(publisher, &t, result).await {
+        for (mut t, result) in taken.into_iter().zip(results) {
+            if self.settle_outcome(publisher, &mut t, result).await {
                 acks.push(t);
             } else {
                 retry.push(t);
@@ -605,7 +605,7 @@ impl Worker {
     async fn settle_outcome(
         &self,
         publisher: &Publisher,
-        t: &Taken,
+        t: &mut Taken,
         result: Result<Handled, PipelineError>,
     ) -> bool {
         let origin = &t.origin;
@@ -630,7 +630,8 @@ impl Worker {
                 true
             }
             Ok(Handled::Unprocessable { reason, findings }) => {
-                let bytes = &t.incoming.bytes;
+                // handed over, not copied: the input may be 25 MB
+                let bytes = std::mem::take(&mut t.incoming.bytes);
                 match publisher
                     .dead_letter(
                         &t.delivery,
