@@ -46,6 +46,11 @@
 //! Deliveries still in flight on the dead channel cannot be acked any more (`Ok(false)`); the
 //! broker redelivers them and the store recognises them as duplicates.
 //!
+//! Memory: the bytes of input held at once are bounded by `amqp.max_inflight_bytes` (batches
+//! wait for their share; the prefetch narrows while large messages arrive), see
+//! [`super::intake`]. Dead-letter headers are bounded by construction, see
+//! [`super::dead_letter`]; receipt times by [`super::receipt`].
+//!
 //! Shutdown (cancel token: SIGTERM/SIGINT): cancel the consumer (no new deliveries), let the
 //! in-flight deliveries finish and settle, flush the outbox, close channels and connection —
 //! all within `shutdown_grace`. Anything still unacked is requeued by the broker.
@@ -85,7 +90,8 @@ pub const HEADER_OUTBOX_ID: &str = "x-ijwmo-outbox-id";
 /// Dead-letter headers: the reason (first finding, as text) and its rule code.
 pub const HEADER_REASON: &str = "x-ijwmo-reason";
 pub const HEADER_RULE: &str = "x-ijwmo-rule";
-/// Dead-letter headers: where the first finding is, and every finding as a JSON array.
+/// Dead-letter headers: where the first finding is, and the findings as a JSON array (as many as
+/// fit in its bound, see [`super::dead_letter`]).
 pub const HEADER_LINE: &str = "x-ijwmo-line";
 pub const HEADER_COLUMN: &str = "x-ijwmo-column";
 pub const HEADER_PATH: &str = "x-ijwmo-path";
