@@ -24,7 +24,10 @@
 //! Options (all optional): `--count N` (100000), `--latency-count N` (10000), `--rate N`
 //! (messages/s in phase 3), `--input DIR`, `--daemon PATH` (target/release/ijwmo),
 //! `--queue-type quorum|classic` (quorum), `--prefetch N` (the daemon's default),
-//! `--skip-baseline`. Servers: `IJWMO_TEST_AMQP_URL`, `IJWMO_TEST_POSTGRES` as in the tests.
+//! `--skip-baseline`, `--large-every N` (every N-th bulk message replaced by a large malicious
+//! one, a JW301 with a date of `--large-bytes` digits, default 20 MB: dead-lettered, and the
+//! memory stays within the budget). After the run every line of the daemon's log is checked for
+//! the BSNs of the input (as text and as printed body bytes); a hit fails the run. Servers: `IJWMO_TEST_AMQP_URL`, `IJWMO_TEST_POSTGRES` as in the tests.
 //! Any other `IJWMO_*` variable set for the run reaches the daemon (e.g. `IJWMO_LOG=warn`).
 
 use futures_util::StreamExt;
@@ -52,6 +55,10 @@ struct Options {
     queue_type: String,
     prefetch: Option<u16>,
     skip_baseline: bool,
+    /// Every N-th bulk message is replaced by a large malicious one (0: none).
+    large_every: usize,
+    /// Size of those, in bytes.
+    large_bytes: usize,
     amqp: String,
     postgres: String,
 }
@@ -70,6 +77,8 @@ fn options() -> Options {
         queue_type: "quorum".into(),
         prefetch: None,
         skip_baseline: false,
+        large_every: 0,
+        large_bytes: 20 << 20,
         amqp: std::env::var("IJWMO_TEST_AMQP_URL")
             .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into()),
         postgres: std::env::var("IJWMO_TEST_POSTGRES")
@@ -87,6 +96,8 @@ fn options() -> Options {
             "--queue-type" => o.queue_type = value(),
             "--prefetch" => o.prefetch = Some(value().parse().expect("--prefetch N")),
             "--skip-baseline" => o.skip_baseline = true,
+            "--large-every" => o.large_every = value().parse().expect("--large-every N"),
+            "--large-bytes" => o.large_bytes = value().parse().expect("--large-bytes N"),
             "--bench" => {} // added by `cargo bench`
             other => panic!("unknown option {other}"),
         }
@@ -461,7 +472,33 @@ async fn run(o: Options) {
             received,
         })
         .collect();
+    let mut messages = messages;
+    if o.large_every > 0 {
+        // large malicious messages (a JW301 whose date is `large_bytes` digits): judged within the
+        // memory budget and dead-lettered with a bounded reason
+        let fixture = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/messages/JW301.xml"
+        ))
+        .unwrap();
+        let large = fixture
+            .replacen("2014-06-12", &"7".repeat(o.large_bytes), 1)
+            .into_bytes();
+        let bulk_len = messages.len() - o.latency_count.min(messages.len());
+        for m in messages[..bulk_len]
+            .iter_mut()
+            .step_by(o.large_every)
+            .skip(1)
+        {
+            m.bytes = large.clone();
+            m.answer_ids.clear();
+        }
+    }
     let (bulk, paced) = messages.split_at(messages.len() - o.latency_count.min(messages.len()));
+    let large_count = bulk
+        .iter()
+        .filter(|m| o.large_every > 0 && m.bytes.len() >= o.large_bytes)
+        .count();
     let bytes: usize = bulk.iter().map(|m| m.bytes.len()).sum();
     eprintln!(
         "load: {} messages ({:.1} MB, mean {:.1} kB) + {} for the latency phase, prepared in {:.1}s",
@@ -731,6 +768,22 @@ async fn run(o: Options) {
     let status = daemon.wait().expect("daemon exit");
     sampling.abort();
     let max_rss = rss.lock().unwrap().max_kb;
+    // no BSN of the input in any line the daemon wrote
+    let bsns: std::collections::HashSet<String> = messages
+        .iter()
+        .flat_map(|m| ijwmo::logging::bsns_in(&String::from_utf8_lossy(&m.bytes)))
+        .collect();
+    let log_text = std::fs::read_to_string(&log).unwrap_or_default();
+    let log_lines = log_text.lines().count();
+    for (n, line) in log_text.lines().enumerate() {
+        if let Some(bsn) = ijwmo::logging::find_bsn(line, &bsns) {
+            panic!(
+                "daemon log line {} holds BSN {bsn} of the input; see {}",
+                n + 1,
+                log.display()
+            );
+        }
+    }
     let counts: (i64, i64, i64) = {
         use sqlx::Row;
         let r = sqlx::query(
@@ -774,8 +827,13 @@ async fn run(o: Options) {
         o.queue_type
     );
     println!(
-        "stored: {} messages, {} prestaties, {} outbox rows",
-        counts.0, counts.1, counts.2
+        "stored: {} messages, {} prestaties, {} outbox rows; {large_count} large messages of {:.0} MB \
+         dead-lettered; daemon log: {log_lines} lines, none with a BSN of the input ({} BSNs checked)",
+        counts.0,
+        counts.1,
+        counts.2,
+        o.large_bytes as f64 / 1e6,
+        bsns.len()
     );
     println!();
     println!("| measure | value |");

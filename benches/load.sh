@@ -5,9 +5,10 @@
 #
 # Usage: bash benches/load.sh [--count N] [--latency-count N] [--rate MSG_PER_S]
 #                             [--input DIR] [--queue-type quorum|classic] [--prefetch N]
-#                             [--skip-baseline]
+#                             [--skip-baseline] [--large-every N] [--large-bytes N]
 #   --input DIR   publish the *.xml under DIR (e.g. written by `ijwmo generate`) instead of
 #                 the built-in corpus
+#   --large-every N  replace every N-th message by a large malicious one (--large-bytes, 20 MB)
 # Servers: IJWMO_TEST_AMQP_URL (amqp://guest:guest@127.0.0.1:5672/%2f) and IJWMO_TEST_POSTGRES
 # (postgres://postgres@127.0.0.1:5432). Other IJWMO_* variables reach the daemon, e.g.
 # IJWMO_LOG=warn or IJWMO_AMQP_PREFETCH=32.

@@ -139,6 +139,10 @@ pub struct AmqpConfig {
     /// Unacknowledged deliveries per consumer (basic.qos): the messages in the service at
     /// once, waiting or being judged.
     pub prefetch: u16,
+    /// Memory budget: bytes of input held at once (received and not yet settled). Batches are
+    /// judged only while their bytes fit, and the prefetch narrows to budget ÷
+    /// `max_message_size` while large messages arrive (see `transport::intake`).
+    pub max_inflight_bytes: usize,
     /// Most deliveries judged together in one database transaction (one commit for all).
     /// Deliveries that are already waiting when a batch starts join it; an idle service judges
     /// each message alone at once. Up to prefetch ÷ batch size batches (at least one) are
@@ -253,6 +257,7 @@ impl Default for AmqpConfig {
             dead_letter_queue: "ijwmo.dead".into(),
             queue_type: QueueType::Quorum,
             prefetch: 64,
+            max_inflight_bytes: 48 << 20,
             batch_size: 8,
             publish_timeout: Duration::from_secs(30),
             reconnect_max: Duration::from_secs(30),
@@ -412,6 +417,14 @@ pub struct Overrides {
         help_heading = "AMQP"
     )]
     pub amqp_prefetch: Option<u16>,
+    /// Memory budget: bytes of input held and judged at once [default: 50331648 (48 MiB)]
+    #[arg(
+        long,
+        value_name = "BYTES",
+        env = "IJWMO_AMQP_MAX_INFLIGHT_BYTES",
+        help_heading = "AMQP"
+    )]
+    pub amqp_max_inflight_bytes: Option<usize>,
     /// Most deliveries judged in one transaction [default: 8]
     #[arg(
         long,
@@ -631,6 +644,10 @@ impl Config {
         set(&mut self.amqp.queue_type, &o.amqp_queue_type);
         set(&mut self.amqp.prefetch, &o.amqp_prefetch);
         set(&mut self.amqp.batch_size, &o.amqp_batch_size);
+        set(
+            &mut self.amqp.max_inflight_bytes,
+            &o.amqp_max_inflight_bytes,
+        );
         set(&mut self.amqp.publish_timeout, &o.amqp_publish_timeout);
         set(&mut self.amqp.reconnect_max, &o.amqp_reconnect_max);
         set(&mut self.amqp.partitions, &o.amqp_partitions);
@@ -682,6 +699,9 @@ impl Config {
         }
         if self.amqp.prefetch == 0 {
             return bad("amqp.prefetch must be at least 1".into());
+        }
+        if self.amqp.max_inflight_bytes < 1024 {
+            return bad("amqp.max_inflight_bytes must be at least 1024".into());
         }
         if self.amqp.batch_size == 0 {
             return bad("amqp.batch_size must be at least 1".into());

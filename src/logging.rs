@@ -315,6 +315,32 @@ pub fn leaks_bsn(line: &str, bsn: &str) -> bool {
     line.contains(bsn) || line.contains(&as_bytes)
 }
 
+/// The first BSN of `bsns` a log line holds — as text, or inside a printed byte array (the
+/// numbers decoded back to bytes) — for checking whole logs against a large input quickly.
+pub fn find_bsn(line: &str, bsns: &std::collections::HashSet<String>) -> Option<String> {
+    let decoded: String = if looks_like_bytes(line) {
+        line.split(|c: char| !c.is_ascii_digit())
+            .filter_map(|n| n.parse::<u8>().ok())
+            .map(char::from)
+            .collect()
+    } else {
+        String::new()
+    };
+    for text in [line, decoded.as_str()] {
+        for run in text.split(|c: char| !c.is_ascii_digit()) {
+            if run.len() < 9 {
+                continue;
+            }
+            for start in 0..=run.len() - 9 {
+                if let Some(hit) = bsns.get(&run[start..start + 9]) {
+                    return Some(hit.clone());
+                }
+            }
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -392,6 +418,15 @@ mod tests {
         assert_eq!(text.matches("outbox_id=991001").count(), 1, "{text}");
         assert_eq!(text.matches("outbox_id=991002").count(), 1, "{text}");
         assert_eq!(text.matches("info is not rate-limited").count(), 3);
+    }
+
+    #[test]
+    fn bsns_are_found_as_text_and_as_bytes() {
+        let set: std::collections::HashSet<String> = ["999912367".to_string()].into();
+        assert!(find_bsn("bsn=999912367 x", &set).is_some());
+        let bytes = format!("data={:?}", b"<Bsn>999912367</Bsn>".to_vec());
+        assert!(find_bsn(&bytes, &set).is_some(), "{bytes}");
+        assert!(find_bsn("outbox_id=99991236 kind=JW301", &set).is_none());
     }
 
     #[test]

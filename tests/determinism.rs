@@ -237,6 +237,8 @@ impl Daemon {
         let config = log.with_extension("toml");
         std::fs::write(&config, "[facts]\nsweep_interval_secs = 0\n").unwrap();
         c.arg("serve")
+            // two instances at once: neither needs the HTTP listener
+            .env("IJWMO_HTTP_LISTEN", "off")
             .env("IJWMO_CONFIG", &config)
             .env("IJWMO_TRANSPORT", "amqp")
             .env("IJWMO_STORE_URL", store_url)

@@ -9,7 +9,12 @@
 //! - `database_restart_mid_stream`: PostgreSQL is restarted (`pg_ctlcluster … restart`); the
 //!   daemon retries, loses nothing and dead-letters nothing;
 //! - `poison_message_is_dead_lettered_and_the_daemon_goes_on`;
-//! - `sigterm_while_busy_exits_cleanly_and_loses_nothing`.
+//! - `sigterm_while_busy_exits_cleanly_and_loses_nothing`;
+//! - `bad_input_mixed_in_is_dead_lettered_and_the_rest_stored_once`: oversized and malicious
+//!   messages (a 135 KB and 20 MB bad date, over the size limit, random bytes, entities, deep
+//!   nesting, receipt times of 1970 and 2100) spread through the stream, at log level `info`:
+//!   every good message stored exactly once, every bad one dead-lettered once with bounded
+//!   headers, no BSN of the input in any log line, peak RSS under 200 MB.
 //!
 //! Each stream scenario proves, against a clean pass over the same input (computed once per
 //! run, cached): every message is in the message log exactly once; the verdicts, the state
@@ -99,6 +104,201 @@ fn sigterm_while_busy_exits_cleanly_and_loses_nothing() {
 #[test]
 fn poison_message_is_dead_lettered_and_the_daemon_goes_on() {
     run("poison_message", || Box::pin(poison()));
+}
+
+#[test]
+fn bad_input_mixed_in_is_dead_lettered_and_the_rest_stored_once() {
+    run("bad_input_mixed_in", || Box::pin(bad_input_mixed_in()));
+}
+
+/// The oversized and malicious messages of [`bad_input_mixed_in`], each with the rule family
+/// its dead letter must name.
+fn bad_input() -> Vec<(Message, &'static str)> {
+    let fixture = |name: &str| {
+        std::fs::read_to_string(format!(
+            "{}/fixtures/messages/{name}.xml",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .expect("fixture")
+    };
+    let bad = |id: String, bytes: Vec<u8>, timestamp: Option<u64>| Message {
+        id,
+        routing_key: "aanbieder.bad.jw301".into(),
+        bytes,
+        story: false,
+        timestamp,
+    };
+    let mut out = Vec::new();
+    for i in 0..5 {
+        let poison = fixture("JW301").replacen("2014-06-12", &"1".repeat(135_000), 1);
+        out.push((
+            bad(format!("bad-date-{i}"), poison.into_bytes(), None),
+            "schema.date",
+        ));
+    }
+    for i in 0..3 {
+        let huge = fixture("JW301").replacen("2014-06-12", &"2".repeat(20 << 20), 1);
+        out.push((
+            bad(format!("bad-huge-{i}"), huge.into_bytes(), None),
+            "schema.date",
+        ));
+    }
+    for i in 0..2 {
+        let over = vec![b' '; ijwmo::validate::MAX_MESSAGE_BYTES + 1];
+        out.push((bad(format!("bad-oversize-{i}"), over, None), "OP179"));
+    }
+    for i in 0..5 {
+        let random: Vec<u8> = (0..4096).map(|_| rand::random::<u8>()).collect();
+        out.push((bad(format!("bad-random-{i}"), random, None), ""));
+    }
+    for i in 0..3 {
+        let entities = "<?xml version=\"1.0\"?><!DOCTYPE a [<!ENTITY x \"xxxxxxxx\"><!ENTITY y \"&x;&x;&x;&x;\">]><a>&y;</a>";
+        out.push((
+            bad(
+                format!("bad-entity-{i}"),
+                entities.as_bytes().to_vec(),
+                None,
+            ),
+            "xml.",
+        ));
+    }
+    for i in 0..2 {
+        let deep = format!("{}{}", "<a>".repeat(100_000), "</a>".repeat(100_000));
+        out.push((
+            bad(format!("bad-deep-{i}"), deep.into_bytes(), None),
+            "xml.",
+        ));
+    }
+    for (i, ts) in [1u64, 4_102_444_800].into_iter().enumerate() {
+        let m = fixture("JW305").replace("JHG305-00231", &format!("BAD-TS-{i}"));
+        out.push((
+            bad(format!("bad-time-{i}"), m.into_bytes(), Some(ts)),
+            "intake.receipt-time",
+        ));
+    }
+    out
+}
+
+async fn bad_input_mixed_in() {
+    let Some(env) = Env::check(Fault::None).await else {
+        return;
+    };
+    let db = TestDb::create(&env).await;
+    let broker = Broker::new(&env, "bad-input").await;
+    let collector = broker.bind_output("#").await;
+    // the README's default level: the check covers every line the daemon writes by default
+    std::env::set_var("IJWMO_FAULTS_DAEMON_LOG_DEFAULT", "info");
+    let mut daemon = Daemon::start(&env, &db, &broker, "bad-input");
+    std::env::remove_var("IJWMO_FAULTS_DAEMON_LOG_DEFAULT");
+    let mut publisher = broker.publisher().await;
+    let bad = bad_input();
+    let good: Vec<&Message> = input().iter().filter(|m| !m.story).collect();
+    let every = (good.len() / bad.len()).max(1);
+    let mut bad_iter = bad.iter();
+    for (n, m) in good.iter().enumerate() {
+        if n % every == every / 2 {
+            if let Some((b, _)) = bad_iter.next() {
+                publisher.publish(&broker, b).await;
+            }
+        }
+        publisher.publish(&broker, m).await;
+    }
+    for (b, _) in bad_iter {
+        publisher.publish(&broker, b).await;
+    }
+    publisher.flush().await;
+    drop(publisher);
+    let total = good.len() as i64;
+    let dead_queue = broker.cfg_dead_queue.clone();
+    let input_queue = broker.cfg_input_queue.clone();
+    let mut peak = 0u64;
+    wait_until(
+        900,
+        "good stored, bad dead-lettered",
+        &mut daemon,
+        || async {
+            db.count("messages").await == Some(total)
+                && broker.depth(&dead_queue).await == Some(bad.len() as u32)
+                && broker.depth(&input_queue).await == Some(0)
+        },
+    )
+    .await;
+    if let Ok(status) = std::fs::read_to_string(format!("/proc/{}/status", daemon.pid())) {
+        peak = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+            .unwrap_or(0)
+            * 1024;
+    }
+    let status = daemon.terminate(Duration::from_secs(DAEMON_GRACE_SECS + 5));
+    assert!(status.success(), "daemon exited with {status}");
+    daemon.show_log_if_asked();
+
+    // every good message exactly once
+    let (rows, distinct) = db.log_rows().await;
+    assert_eq!(
+        (rows, distinct),
+        (total, total),
+        "message log rows, distinct"
+    );
+    // every bad one dead-lettered once, with bounded headers naming its rule
+    let mut dead_ids = BTreeSet::new();
+    for _ in 0..bad.len() {
+        let d = broker.take_one(&dead_queue).await;
+        let id = d
+            .properties
+            .message_id()
+            .as_ref()
+            .map(|m| m.to_string())
+            .unwrap_or_default();
+        let headers = d.properties.headers().clone().unwrap_or_default();
+        let size = ijwmo::transport::dead_letter::table_len(&headers);
+        assert!(
+            size <= ijwmo::transport::dead_letter::MAX_HEADERS_BYTES,
+            "{id}: {size} bytes of headers"
+        );
+        let rule = header(&d, "x-ijwmo-rule").unwrap_or_default();
+        let want = bad
+            .iter()
+            .find(|(m, _)| m.id == id)
+            .map(|(_, r)| *r)
+            .unwrap_or("?");
+        assert!(
+            rule.starts_with(want),
+            "{id}: rule {rule}, expected {want}…"
+        );
+        assert!(dead_ids.insert(id.clone()), "{id} dead-lettered twice");
+    }
+    assert_eq!(
+        broker.depth(&dead_queue).await,
+        Some(0),
+        "dead-lettered once each"
+    );
+    // no BSN of the input in any log line
+    let bsns: std::collections::HashSet<String> = input()
+        .iter()
+        .chain(bad.iter().map(|(m, _)| m))
+        .flat_map(|m| ijwmo::logging::bsns_in(&String::from_utf8_lossy(&m.bytes)))
+        .collect();
+    assert!(!bsns.is_empty());
+    let log = std::fs::read_to_string(&daemon.log).expect("daemon log");
+    let lines = log.lines().count();
+    for (n, line) in log.lines().enumerate() {
+        if let Some(bsn) = ijwmo::logging::find_bsn(line, &bsns) {
+            panic!("log line {} holds BSN {bsn}: {line}", n + 1);
+        }
+    }
+    eprintln!(
+        "faults: bad_input_mixed_in: {total} good stored once, {} bad dead-lettered, {lines} log lines without a BSN, peak RSS {} MB",
+        bad.len(),
+        peak >> 20
+    );
+    assert!(peak > 0 && peak < 200 << 20, "peak RSS {} MB", peak >> 20);
+    let (received, _) = broker.drain(&collector).await;
+    assert!(!received.is_empty(), "answers were published");
+    broker.cleanup().await;
+    db.drop_db().await;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -341,6 +541,7 @@ async fn poison() {
         routing_key: "aanbieder.98076541.jw305".into(),
         bytes: random,
         story: false,
+        timestamp: None,
     };
     publisher.publish(&broker, &poison).await;
     let next = &input()[0];
@@ -398,6 +599,8 @@ struct Message {
     bytes: Vec<u8>,
     /// A fixture: published in order, each stored before the next.
     story: bool,
+    /// The AMQP `timestamp` (receipt time); `None`: now.
+    timestamp: Option<u64>,
 }
 
 const STORY: [&str; 28] = [
@@ -428,6 +631,7 @@ fn input() -> &'static [Message] {
                 ))
                 .expect("fixture"),
                 story: true,
+                timestamp: None,
             })
             .collect();
         let corpus = ijwmo::corpus::jw323_declarations(count() - STORY.len(), 20_261_125, 0);
@@ -436,6 +640,7 @@ fn input() -> &'static [Message] {
             routing_key: "aanbieder.corpus.jw323".into(),
             bytes: f.xml.into_bytes(),
             story: false,
+            timestamp: None,
         }));
         out
     })
@@ -988,10 +1193,12 @@ const WINDOW: usize = 500;
 
 impl Publisher {
     async fn publish(&mut self, broker: &Broker, m: &Message) {
-        let timestamp = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
+        let timestamp = m.timestamp.unwrap_or_else(|| {
+            SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap()
+                .as_secs()
+        });
         let props = BasicProperties::default()
             .with_message_id(m.id.as_str().into())
             .with_content_type("application/xml".into())
@@ -1141,7 +1348,9 @@ impl Daemon {
             .env("IJWMO_SHUTDOWN_GRACE", format!("{DAEMON_GRACE_SECS}s"))
             .env(
                 "IJWMO_LOG",
-                std::env::var("IJWMO_FAULTS_DAEMON_LOG").unwrap_or_else(|_| "warn".into()),
+                std::env::var("IJWMO_FAULTS_DAEMON_LOG")
+                    .or_else(|_| std::env::var("IJWMO_FAULTS_DAEMON_LOG_DEFAULT"))
+                    .unwrap_or_else(|_| "warn".into()),
             )
             .stdin(Stdio::null())
             .stdout(Stdio::null())

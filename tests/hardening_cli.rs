@@ -76,7 +76,14 @@ fn serve_logs_plain_text_and_says_connection_refused() {
     let dir = tempfile::tempdir().unwrap();
     let started = std::time::Instant::now();
     let out = ijwmo()
-        .args(["serve", "--transport", "spool", "--spool-dir"])
+        .args([
+            "serve",
+            "--http-listen",
+            "off",
+            "--transport",
+            "spool",
+            "--spool-dir",
+        ])
         .arg(dir.path())
         .args(["--store-url", "postgres://postgres@127.0.0.1:1/ijwmo"])
         .stdin(Stdio::null())

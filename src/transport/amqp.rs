@@ -53,10 +53,16 @@
 //! Deliveries still in flight on the dead channel cannot be acked any more (`Ok(false)`); the
 //! broker redelivers them and the store recognises them as duplicates.
 //!
+//! Memory: the bytes of input held at once are bounded by `amqp.max_inflight_bytes` (batches
+//! wait for their share; the prefetch narrows while large messages arrive), see
+//! [`super::intake`]. Dead-letter headers are bounded by construction, see
+//! [`super::dead_letter`]; receipt times by [`super::receipt`].
+//!
 //! Shutdown (cancel token: SIGTERM/SIGINT): cancel the consumer (no new deliveries), let the
 //! in-flight deliveries finish and settle, flush the outbox, close channels and connection —
 //! all within `shutdown_grace`. Anything still unacked is requeued by the broker.
 
+use super::intake::{Budget, Intake, Prefetch};
 use super::order::{Scheduler, Ticket};
 use super::outbox::{OutboxPublisher, Sink, SinkError};
 use super::{log_outcome, too_large, Backoff, Summary};
@@ -93,7 +99,8 @@ pub const HEADER_OUTBOX_ID: &str = "x-ijwmo-outbox-id";
 /// Dead-letter headers: the reason (first finding, as text) and its rule code.
 pub const HEADER_REASON: &str = "x-ijwmo-reason";
 pub const HEADER_RULE: &str = "x-ijwmo-rule";
-/// Dead-letter headers: where the first finding is, and every finding as a JSON array.
+/// Dead-letter headers: where the first finding is, and the findings as a JSON array (as many as
+/// fit in its bound, see [`super::dead_letter`]).
 pub const HEADER_LINE: &str = "x-ijwmo-line";
 pub const HEADER_COLUMN: &str = "x-ijwmo-column";
 pub const HEADER_PATH: &str = "x-ijwmo-path";
@@ -423,7 +430,7 @@ impl Publisher {
     pub async fn dead_letter(
         &self,
         delivery: &Delivery,
-        bytes: &[u8],
+        bytes: Vec<u8>,
         received_at: DateTime<Utc>,
         reason: &str,
         findings: &[Finding],
@@ -433,7 +440,7 @@ impl Publisher {
             .publish_batch(vec![(
                 self.dead_letter_exchange.as_str().into(),
                 delivery.routing_key.clone(),
-                bytes.to_vec(),
+                bytes,
                 props,
             )])
             .await?;
@@ -537,6 +544,9 @@ struct Worker {
     cancel: CancellationToken,
     /// Judges deliveries that share a key in delivery order ([`super::order`]).
     order: Arc<Scheduler>,
+    /// The memory budget of batches being judged, and the prefetch it implies.
+    budget: Budget,
+    prefetch: Prefetch,
 }
 
 impl Worker {
@@ -549,8 +559,26 @@ impl Worker {
     /// [`Pipeline::handle_batch`]) and settles each once its outcome is durable (see the
     /// module doc). `tickets` are the deliveries' places in delivery order
     /// ([`super::order`]): they are validated at once, judged only when every earlier
-    /// delivery that shares a key with one of them is done.
+    /// delivery that shares a key with one of them is done. `held` is the batch's share of the
+    /// memory budget, taken in delivery order by the consume loop (taking it here could
+    /// deadlock: a later batch holding budget while it waits for an earlier one that needs it),
+    /// and held until every delivery is settled.
     async fn handle_batch(
+        &self,
+        publisher: &Publisher,
+        deliveries: Vec<Delivery>,
+        tickets: Vec<Ticket>,
+        held: tokio::sync::OwnedSemaphorePermit,
+    ) {
+        let bytes: usize = deliveries.iter().map(|d| d.data.len()).sum();
+        self.judge_and_settle(publisher, deliveries, tickets).await;
+        drop(held);
+        if bytes >= self.prefetch.large {
+            super::intake::release_memory();
+        }
+    }
+
+    async fn judge_and_settle(
         &self,
         publisher: &Publisher,
         deliveries: Vec<Delivery>,
@@ -600,11 +628,11 @@ impl Worker {
             .collect();
         let mut acks = Vec::with_capacity(taken.len());
         let mut retry = Vec::new();
-        for ((t, result), ticket) in taken.into_iter().zip(results).zip(tickets) {
+        for ((mut t, result), ticket) in taken.into_iter().zip(results).zip(tickets) {
             let settled = match result {
                 Some(result) => {
                     let span = super::message_span(&t.origin, &t.summary);
-                    self.settle_outcome(publisher, &t, result)
+                    self.settle_outcome(publisher, &mut t, result)
                         .instrument(span)
                         .await
                 }
@@ -679,7 +707,7 @@ impl Worker {
     async fn settle_outcome(
         &self,
         publisher: &Publisher,
-        t: &Taken,
+        t: &mut Taken,
         result: Result<Handled, PipelineError>,
     ) -> bool {
         let origin = &t.origin;
@@ -705,7 +733,8 @@ impl Worker {
                 true
             }
             Ok(Handled::Unprocessable { reason, findings }) => {
-                let bytes = &t.incoming.bytes;
+                // handed over, not copied: the input may be 25 MB
+                let bytes = std::mem::take(&mut t.incoming.bytes);
                 match publisher
                     .dead_letter(
                         &t.delivery,
@@ -797,6 +826,40 @@ fn consumer_prefetch(cfg: &AmqpConfig) -> u16 {
     u16::try_from(usize::from(cfg.prefetch).div_ceil(own)).unwrap_or(1)
 }
 
+/// Where deliveries come from: one queue whose prefetch follows the memory budget
+/// ([`Intake`]), or the partition queues ([`super::partition`]; their prefetch is fixed:
+/// `amqp.prefetch` over the partitions this instance owns).
+enum Input {
+    Adaptive(Intake),
+    Partitioned(super::partition::Consumers),
+}
+
+impl Input {
+    /// Stops every consumer (graceful shutdown); received deliveries are still handed out.
+    async fn cancel(&mut self, channel: &Channel) -> Result<(), lapin::Error> {
+        match self {
+            Input::Adaptive(intake) => intake.cancel().await,
+            Input::Partitioned(c) => {
+                super::partition::Consumers::cancel_tags(&c.tags, channel).await
+            }
+        }
+    }
+}
+
+impl futures_util::Stream for Input {
+    type Item = Result<Delivery, lapin::Error>;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        match self.get_mut() {
+            Input::Adaptive(intake) => intake.poll_next_unpin(cx),
+            Input::Partitioned(c) => c.stream.poll_next_unpin(cx),
+        }
+    }
+}
+
 /// Acks, or nacks with requeue. `Ok(false)` means the channel is gone: nothing was sent and
 /// the broker will redeliver.
 async fn settle(delivery: &Delivery, ack: bool, origin: &str) {
@@ -849,6 +912,12 @@ pub async fn serve(pipeline: Arc<Pipeline>, config: &Config, cancel: Cancellatio
         wake: Arc::new(Notify::new()),
         cancel: cancel.clone(),
         order: Scheduler::new(),
+        budget: Budget::new(cfg.max_inflight_bytes),
+        prefetch: Prefetch::new(
+            cfg.prefetch,
+            cfg.max_inflight_bytes,
+            config.max_message_size,
+        ),
     });
     let limiter = Arc::new(Semaphore::new(cfg.batches_in_flight()));
     let tracker = TaskTracker::new();
@@ -942,7 +1011,13 @@ impl Session {
         let mut events = self.connection.events_listener();
         // the consumers, and with partitions a channel for the intake
         let setup = async {
-            let consumers = super::partition::consume(&self.consume, cfg).await?;
+            let consumers = match cfg.partitions {
+                // one queue: the prefetch follows the memory budget
+                0 => Input::Adaptive(
+                    Intake::start(self.consume.clone(), &cfg.input_queue, worker.prefetch).await?,
+                ),
+                _ => Input::Partitioned(super::partition::consume(&self.consume, cfg).await?),
+            };
             let intake = match cfg.partitions {
                 0 => None,
                 _ => Some(self.connection.create_channel().await?),
@@ -966,8 +1041,7 @@ impl Session {
                 });
             }
         };
-        let mut consumer = consumers.stream;
-        let consumer_tags = consumers.tags;
+        let mut consumer = consumers;
         let intake_cancel = CancellationToken::new();
         let mut intake_task = match intake_channel {
             None => None,
@@ -1038,11 +1112,15 @@ impl Session {
                     Some(Ok(delivery)) => {
                         let (batch, ended) = gather(&mut consumer, delivery, usize::from(cfg.batch_size));
                         let tickets = worker.order.tickets(batch.len());
+                        // the memory budget in delivery order; batches in flight give it back
+                        // without this loop, so waiting here cannot stall them
+                        let bytes: usize = batch.iter().map(|d| d.data.len()).sum();
+                        let budget = worker.budget.take(bytes).await;
                         let held = permit.take();
                         let worker = worker.clone();
                         let publisher = self.publisher.clone();
                         tracker.spawn(async move {
-                            worker.handle_batch(&publisher, batch, tickets).await;
+                            worker.handle_batch(&publisher, batch, tickets, budget).await;
                             drop(held);
                         });
                         if let Some(reason) = ended {
@@ -1081,8 +1159,10 @@ impl Session {
         // graceful shutdown
         let deadline = Instant::now() + config.shutdown_grace;
         tracing::info!("shutting down: no new deliveries, finishing in-flight messages");
-        let cancelling = super::partition::Consumers::cancel_tags(&consumer_tags, &self.consume);
-        if let Err(e) = timeout_at(deadline, cancelling).await.unwrap_or(Ok(())) {
+        if let Err(e) = timeout_at(deadline, consumer.cancel(&self.consume))
+            .await
+            .unwrap_or(Ok(()))
+        {
             tracing::warn!(error = %e, "basic.cancel failed");
         }
         tracker.close();

@@ -223,6 +223,38 @@ mod tests {
         assert!(!listed.is_empty() && listed.len() < 500);
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+        /// The cheap, always-run counterpart of the `dead_letter_headers` fuzz target: any
+        /// findings, any lengths (a short text repeated up to 200,000 times), any number.
+        #[test]
+        fn headers_stay_bounded_for_any_findings(
+            texts in proptest::collection::vec(".{0,40}", 3),
+            repeat in 0usize..50_000,
+            count in 0usize..300,
+        ) {
+            let big = |i: usize| texts[i].repeat(repeat);
+            let mut f = Finding::rule(&big(0), big(1), big(2));
+            f.message = big(2); // by hand, past the constructor's bound
+            let mut findings = vec![f; count.min(3)];
+            findings.extend((0..count).map(|i| Finding::rule("CD075", format!("/a[{i}]"), "why")));
+            let mut original = FieldTable::default();
+            original.insert("x-gateway".into(), text(&big(1)));
+            let headers = DeadLetter {
+                original_headers: Some(&original),
+                exchange: &big(0),
+                routing_key: &big(1),
+                received_at: Utc::now(),
+                reason: &big(2),
+                findings: &findings,
+            }
+            .headers();
+            proptest::prop_assert!(table_len(&headers) <= MAX_HEADERS_BYTES);
+            let reason = crate::transport::reason_text(&big(2), &findings);
+            proptest::prop_assert!(reason.len() <= 128 * 1024, "{}", reason.len());
+        }
+    }
+
     #[test]
     fn sizes_are_computed_as_encoded() {
         let mut t = FieldTable::default();

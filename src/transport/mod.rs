@@ -8,6 +8,7 @@
 
 pub mod amqp;
 pub mod dead_letter;
+pub mod intake;
 pub mod order;
 pub mod outbox;
 pub mod partition;
