@@ -9,16 +9,18 @@
 #    row with curl; per call p50/p95/max of the total time, and the first page (index.html +
 #    /api/v1/meta + the three charts of the overview) as one sequence.
 #
-# Usage: bash benches/api.sh [sqlite|postgres|both] [--rounds N] [--keep]
+# Usage: bash benches/api.sh [sqlite|postgres|both] [--rounds N] [--scale S] [--keep]
+#   --scale  size of the region (default 1: the whole region)
 #   --keep   reuse a store filled by an earlier run (target/api-bench/) instead of filling it
-# PostgreSQL: IJWMO_TEST_POSTGRES (postgres://postgres@127.0.0.1:5432); database ijwmo_api_bench.
+# PostgreSQL: IJWMO_TEST_POSTGRES (postgres://postgres@127.0.0.1:5432); database ijwmo_api_bench_${scale/./_}.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-which=both; rounds=40; keep=0
+which=both; rounds=40; keep=0; scale=1
 while [ $# -gt 0 ]; do
   case "$1" in
     sqlite|postgres|both) which=$1 ;;
     --rounds) rounds=$2; shift ;;
+    --scale) scale=$2; shift ;;
     --keep) keep=1 ;;
     *) echo "unknown argument $1"; exit 2 ;;
   esac
@@ -32,16 +34,16 @@ server=${IJWMO_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432}
 port=18$((RANDOM % 900 + 100))
 
 fill() { # $1 = name, $2 = store URL or empty for SQLite
-  local dir="$work/$1"
+  local dir="$work/$1-$scale"
   if [ "$keep" = 1 ] && [ -f "$dir/done" ]; then return; fi
-  local args=(demo --months 12 --scale 1 --seed 7 --dir "$dir")
+  local args=(demo --months 12 --scale "$scale" --seed 7 --dir "$dir")
   if [ -n "$2" ]; then
-    psql "$server/postgres" -q -c "DROP DATABASE IF EXISTS ijwmo_api_bench WITH (FORCE)" -c "CREATE DATABASE ijwmo_api_bench"
+    psql "$server/postgres" -q -c "DROP DATABASE IF EXISTS ijwmo_api_bench_${scale/./_} WITH (FORCE)" -c "CREATE DATABASE ijwmo_api_bench_${scale/./_}"
     args+=(--store-url "$2")
   fi
   local t0=$SECONDS
   IJWMO_LOG=warn "$bin" "${args[@]}" > "$work/$1.demo.log"
-  echo "$1: generated and processed a year at scale 1 in $((SECONDS - t0)) s ($(head -1 "$work/$1.demo.log"))"
+  echo "$1: generated and processed a year at scale $scale in $((SECONDS - t0)) s ($(head -1 "$work/$1.demo.log"))"
   touch "$dir/done"
 }
 
@@ -59,7 +61,7 @@ measure() { # $1 = name, $2 = store URL
   local log="$work/$1.dashboard.log"
   local t0
   t0=$(date +%s.%N)
-  "$bin" dashboard --store-url "$2" --listen "127.0.0.1:$port" --payers "$work/$1/generated/betalers.toml" > "$log" 2>&1 &
+  "$bin" dashboard --store-url "$2" --listen "127.0.0.1:$port" --payers "$work/$1-$scale/generated/betalers.toml" > "$log" 2>&1 &
   local pid=$!
   until curl -sf "http://127.0.0.1:$port/healthz" > /dev/null; do
     kill -0 $pid 2>/dev/null || { cat "$log"; exit 1; }
@@ -90,9 +92,9 @@ measure() { # $1 = name, $2 = store URL
 
 if [ "$which" != postgres ]; then
   fill sqlite ""
-  measure sqlite "sqlite://$work/sqlite/ijwmo.db"
+  measure sqlite "sqlite://$work/sqlite-$scale/ijwmo.db"
 fi
 if [ "$which" != sqlite ]; then
-  fill postgres "$server/ijwmo_api_bench"
-  measure postgres "$server/ijwmo_api_bench"
+  fill postgres "$server/ijwmo_api_bench_${scale/./_}"
+  measure postgres "$server/ijwmo_api_bench_${scale/./_}"
 fi
