@@ -394,6 +394,7 @@ mod scenarios {
             "v_commitments",
             "v_realisation_monthly",
             "v_budget_ceilings",
+            "v_rejections",
         ];
         match &db {
             Db::Sqlite(path) => {
