@@ -21,6 +21,7 @@ on_both!(
     both_fixture_stories_record_facts_without_a_bsn,
     a_rejected_301_is_answered_by_the_service,
     views_for_bi_tools,
+    a_resubmitted_rejection_is_linked,
     the_measurement_start_keeps_earlier_obligations_out,
 );
 
@@ -384,6 +385,109 @@ mod scenarios {
         assert_eq!(retour[0].due_date, d(2026, 7, 2));
     }
 
+    /// Issue 11, item 4: a debit rejected on Thursday 1 October (0611) and approved again on
+    /// Tuesday 6 October for the same allocation and month: 3 working days (Fri, Mon, Tue);
+    /// the view and `stats rejections` link them the same way on both stores.
+    pub async fn a_resubmitted_rejection_is_linked(db: Db) {
+        use ijwmo::facts::query::{table, Facts, Filter, Query};
+        use ijwmo::facts::stats::GroupBy;
+        let store = db.open().await;
+        let line = |key: &str, day: &str, codes: &str| {
+            let rejected = !codes.is_empty();
+            ijwmo::facts::PrestatieKosten {
+                key: key.into(),
+                scope: "resub".into(),
+                standard: ijwmo::message::kind::Standard::Ijw,
+                gemeente: "0513".into(),
+                agb: "11111111".into(),
+                client: "pseudonym-1".into(),
+                declaratie_nummer: key.into(),
+                referentie_nummer: key.into(),
+                vorig_referentie_nummer: None,
+                toewijzing_nummer: 42,
+                categorie: "45".into(),
+                productcode: "45A03".into(),
+                segment: None,
+                period_month: d(2026, 9, 1),
+                debet_credit: "D".into(),
+                volume: 1,
+                eenheid: "04".into(),
+                tarief: Some(10000),
+                declared_cents: 10000,
+                approved_cents: if rejected { 0 } else { 10000 },
+                rejected_cents: if rejected { 10000 } else { 0 },
+                net_cents: if rejected { 0 } else { 10000 },
+                credited: false,
+                status: if rejected { "afgewezen" } else { "goedgekeurd" }.into(),
+                retour_codes: codes.into(),
+                received_at: at(day),
+                received_on: day.parse().unwrap(),
+            }
+        };
+        let set = FactSet {
+            scope: "resub".into(),
+            prestaties: vec![
+                line("resub-r", "2026-10-01", "0611"),
+                line("resub-a", "2026-10-06", ""),
+            ],
+            ..FactSet::default()
+        };
+        let received = Received {
+            kind: ijwmo::MessageKind::from_name("JW305").unwrap(),
+            sender: "11111111".into(),
+            receiver: "0513".into(),
+            identificatie: "RESUB-1".into(),
+            dagtekening: d(2026, 10, 6),
+            received_at: at("2026-10-06"),
+            content_hash: "resub".into(),
+            raw: b"<x/>".to_vec(),
+            keys: ijwmo::state::ContextKeys::default(),
+        };
+        let decide = |_: &Context| Outcome {
+            verdict: Verdict::Accepted,
+            retour_codes: Vec::new(),
+            changes: Vec::new(),
+            outgoing: Vec::new(),
+            facts: vec![set.clone()],
+        };
+        store.store(&received, &decide).await.unwrap();
+        let facts = Facts::load(store.as_ref(), Default::default())
+            .await
+            .unwrap();
+        let filter = Filter {
+            agb: Some("11111111".into()),
+            ..Filter::default()
+        };
+        let got = table(
+            &facts,
+            &filter,
+            &Query::Rejections {
+                by: GroupBy::Provider,
+            },
+        )
+        .unwrap()
+        .to_csv();
+        assert_eq!(
+            got.lines().nth(1),
+            Some("11111111,2,1,50.0,200.00,100.00,50.0,1,3")
+        );
+        let sql = "SELECT resubmitted_on FROM v_rejections WHERE fact_key = 'resub-r'";
+        let on: Option<String> = match &db {
+            Db::Sqlite(path) => {
+                let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+                    .await
+                    .unwrap();
+                sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap()
+            }
+            Db::Postgres(url) => {
+                let pool = sqlx::PgPool::connect(url).await.unwrap();
+                let on: Option<NaiveDate> = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+                on.map(|d| d.to_string())
+            }
+        };
+        assert_eq!(on.as_deref(), Some("2026-10-06"));
+    }
+
     pub async fn views_for_bi_tools(db: Db) {
         let store = db.open().await;
         let p = pipeline(store.clone());
@@ -394,6 +498,7 @@ mod scenarios {
             "v_commitments",
             "v_realisation_monthly",
             "v_budget_ceilings",
+            "v_rejections",
         ];
         match &db {
             Db::Sqlite(path) => {

@@ -14,6 +14,7 @@ use berichten::*;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use ijwmo::contracts::ContractSet;
 use ijwmo::facts::pseudonym::Pseudonymizer;
+use ijwmo::facts::query::{self, Facts, Filter, Query};
 use ijwmo::facts::stats::{self, GroupBy};
 use ijwmo::facts::{FactsEngine, Partij, TimelinessFact};
 use ijwmo::message::bsn::test_bsn;
@@ -532,6 +533,16 @@ provider  year  realised  remaining  forecast  budget_ceiling  realised_pct  for
 98090012  2026   1805.00    5130.00   6935.00        20000.00           9.0          34.7
 ";
 
+/// Debits only (the July credit is left out): C2607-01 1140.00, C2608-02 1045.00, client 4's
+/// 760.00 and client 5's rejected 576.00 (0611, never resubmitted): 1 of 4 lines = 25.0%,
+/// 576.00 of 3521.00 = 16.4%.
+const EXPECTED_REJECTIONS: &str = "\
+provider,declared_lines,rejected_lines,rejected_lines_pct,declared,rejected,rejected_pct,resubmitted,median_wd_to_approval
+98090012,4,1,25.0,3521.00,576.00,16.4,0,
+retour_code,declared_lines,rejected_lines,rejected_lines_pct,declared,rejected,rejected_pct,resubmitted,median_wd_to_approval
+0611,4,1,25.0,3521.00,576.00,16.4,0,
+";
+
 fn line(f: &TimelinessFact) -> String {
     format!(
         "{} {} {} {} {} {} {} {} {}",
@@ -557,6 +568,7 @@ struct Result {
     costs_table: String,
     forecast: String,
     forecast_json: String,
+    rejections: String,
 }
 
 async fn run(store: Arc<dyn Store>) -> Result {
@@ -634,6 +646,20 @@ async fn run(store: Arc<dyn Store>) -> Result {
             &Default::default(),
         )
         .render(Format::Json),
+        rejections: [GroupBy::Provider, GroupBy::RetourCode]
+            .map(|by| {
+                let f = Facts::new(
+                    vec![],
+                    costs.prestaties.clone(),
+                    costs.toewijzingen.clone(),
+                    contracts.set.clone(),
+                    Default::default(),
+                );
+                query::table(&f, &Filter::default(), &Query::Rejections { by })
+                    .unwrap()
+                    .render(Format::Csv)
+            })
+            .concat(),
         facts,
         costs,
     }
@@ -656,6 +682,7 @@ fn check(r: &Result) {
         r.costs_table
     );
     assert_eq!(r.forecast, EXPECTED_FORECAST, "\n{}", r.forecast);
+    assert_eq!(r.rejections, EXPECTED_REJECTIONS, "\n{}", r.rejections);
     assert!(
         r.forecast_json.contains("{\"provider\":\"98090012\",\"year\":2026,\"realised\":1805.00,\"remaining\":5130.00,\"forecast\":6935.00,\"budget_ceiling\":20000.00,\"realised_pct\":9.0,\"forecast_pct\":34.7}"),
         "{}",

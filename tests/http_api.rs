@@ -299,6 +299,17 @@ pub mod scenarios {
                 .await;
             assert_eq!(http, cli, "forecast by {by}");
         }
+        for (cli_by, by) in [
+            ("provider", "provider"),
+            ("month", "month"),
+            ("retour-code", "retour_code"),
+        ] {
+            let cli = stats_csv(db, &["rejections", "--by", cli_by]);
+            let http = api
+                .ok(&format!("/api/v1/rejections?by={by}&format=csv"), None)
+                .await;
+            assert_eq!(http, cli, "rejections by {by}");
+        }
         // the default forecast year is the latest year of declared care
         let rows = api.json("/api/v1/forecast?by=payer", None).await;
         assert!(rows.iter().all(|r| r["year"] == 2025), "{rows:?}");
@@ -334,6 +345,20 @@ pub mod scenarios {
             .map(|r| cents(&r["approved"]))
             .sum();
         assert_eq!(paid, p.iter().map(|l| l.approved_cents).sum::<i64>());
+        // declaration quality: every debit once, every rejected debit once per provider
+        let rows = api.json("/api/v1/rejections?by=provider", None).await;
+        let debits = p.iter().filter(|l| l.debet_credit == "D");
+        let sum = |col: &str| rows.iter().map(|r| r[col].as_i64().unwrap()).sum::<i64>();
+        assert_eq!(sum("declared_lines") as usize, debits.clone().count());
+        assert_eq!(
+            sum("rejected_lines") as usize,
+            debits.clone().filter(|l| l.status == "afgewezen").count()
+        );
+        let rejected_cents: i64 = rows.iter().map(|r| cents(&r["rejected"])).sum();
+        assert_eq!(
+            rejected_cents,
+            debits.map(|l| l.rejected_cents).sum::<i64>()
+        );
         // rejected amounts by retour code: every rejected line under its codes
         let rows = api.json("/api/v1/costs?by=retour_code", None).await;
         let rejected: Vec<&PrestatieKosten> =

@@ -1,4 +1,4 @@
-//! `ijwmo stats late|costs|forecast`: the analysts' statistics from the facts, as a table, CSV
+//! `ijwmo stats late|costs|rejections|forecast`: the analysts' statistics from the facts, as a table, CSV
 //! or JSON. What each number means: docs/facts.md.
 
 use super::store_args::{block_on, StoreArgs};
@@ -58,6 +58,29 @@ enum Command {
         /// Last month of care counted (YYYY-MM-DD; its month)
         #[arg(long, value_name = "DATE")]
         to: Option<NaiveDate>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Rejected declaration lines and amounts as a share of what was declared, and how many
+    /// came back approved after how many working days.
+    Rejections {
+        /// provider, municipality, product, month (of the care) or retour-code
+        #[arg(long, value_enum, default_value_t = GroupBy::Provider)]
+        by: GroupBy,
+        /// First month of care counted (YYYY-MM-DD; its month)
+        #[arg(long, value_name = "DATE")]
+        from: Option<NaiveDate>,
+        /// Last month of care counted (YYYY-MM-DD; its month)
+        #[arg(long, value_name = "DATE")]
+        to: Option<NaiveDate>,
+        /// Only this provider (AGB code)
+        #[arg(long, value_name = "AGB")]
+        agb: Option<String>,
+        /// Only this allocating municipality (gemeentecode)
+        #[arg(long, value_name = "CODE")]
+        gemeente: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
         #[command(flatten)]
@@ -142,6 +165,24 @@ async fn table(command: Command) -> anyhow::Result<(Table, Format)> {
             };
             let query = Query::Costs { by, split: None };
             (query, filter, Some(payers), store, format)
+        }
+        Command::Rejections {
+            by,
+            from,
+            to,
+            agb,
+            gemeente,
+            format,
+            store,
+        } => {
+            let filter = Filter {
+                from,
+                to,
+                agb,
+                gemeente,
+                ..Filter::default()
+            };
+            (Query::Rejections { by }, filter, None, store, format)
         }
         Command::Forecast {
             year,

@@ -24,6 +24,7 @@ pub mod cost;
 pub mod engine;
 pub mod pseudonym;
 pub mod query;
+pub mod rejections;
 pub mod stats;
 pub mod sweep;
 pub mod timeliness;

@@ -23,6 +23,7 @@ use super::stats::{self, GroupBy, Split};
 use super::{Betalers, ObligationKind, Partij, PrestatieKosten, TimelinessFact, ToewijzingKosten};
 use crate::contracts::ContractSet;
 use crate::message::kind::Standard;
+use crate::protocol::calendar::Calendar;
 use crate::protocol::deadlines::Status;
 use crate::report::{Cell, Table};
 use crate::store::{Store, StoreError};
@@ -77,6 +78,9 @@ pub enum Query {
     Costs { by: GroupBy, split: Option<Split> },
     /// `stats forecast`: provider, municipality, payer, product or segment.
     Forecast { year: i32, by: GroupBy },
+    /// `stats rejections`: provider, municipality, product, month or retour code (see
+    /// [`super::rejections`]).
+    Rejections { by: GroupBy },
 }
 
 impl Query {
@@ -107,6 +111,14 @@ impl Query {
                     ));
                 }
             }
+            Query::Rejections { by } => {
+                if matches!(by, GroupBy::Segment | GroupBy::Payer | GroupBy::Rule) {
+                    return Err(invalid(
+                        "by",
+                        "rejections: use provider, municipality, product, month or retour_code",
+                    ));
+                }
+            }
         }
         Ok(())
     }
@@ -124,6 +136,9 @@ pub struct Facts {
     pub toewijzingen: Vec<ToewijzingKosten>,
     pub contracts: ContractSet,
     pub betalers: Betalers,
+    /// The working-day calendar of the figures that count working days (national unless
+    /// [`Facts::with_calendar`] sets the region's).
+    pub calendar: Calendar,
     /// (agb, categorie, productcode) → contract segment.
     segments: HashMap<(String, String, String), String>,
 }
@@ -185,8 +200,15 @@ impl Facts {
             toewijzingen,
             contracts,
             betalers,
+            calendar: Calendar::national(),
             segments,
         }
+    }
+
+    /// The region's working-day calendar (with its extra closed days).
+    pub fn with_calendar(mut self, calendar: Calendar) -> Facts {
+        self.calendar = calendar;
+        self
     }
 
     fn segment_of(&self, f: &TimelinessFact) -> Option<&str> {
@@ -322,6 +344,13 @@ pub fn table(facts: &Facts, filter: &Filter, query: &Query) -> Result<Table, Que
             *by,
             &facts.betalers,
             payer,
+        ),
+        Query::Rejections { by } => super::rejections::rejections_of(
+            facts
+                .lines(filter, true)
+                .filter(|p| eq(&filter.betaler, &p.gemeente)),
+            *by,
+            &facts.calendar,
         ),
     })
 }

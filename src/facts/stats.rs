@@ -163,14 +163,14 @@ pub fn late_of<'a>(facts: impl IntoIterator<Item = &'a TimelinessFact>, by: Grou
     t
 }
 
-fn euros(cents: i64) -> Cell {
+pub(super) fn euros(cents: i64) -> Cell {
     Cell::Decimal(cents, 2)
 }
 
 /// The groups of a prestatie; for [`GroupBy::Payer`] the allocating municipality (the payer
 /// rules split it further). By retour code, one group per code of a rejected line (none for an
 /// approved line).
-fn line_groups(p: &PrestatieKosten, by: GroupBy) -> Vec<String> {
+pub(super) fn line_groups(p: &PrestatieKosten, by: GroupBy) -> Vec<String> {
     let one = match by {
         GroupBy::Provider => p.agb.clone(),
         GroupBy::Municipality | GroupBy::Payer => p.gemeente.clone(),

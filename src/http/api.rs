@@ -75,12 +75,13 @@ impl IntoResponse for ApiError {
 }
 
 /// The endpoints: path and what it answers (the index and the OpenAPI description).
-pub const ENDPOINTS: [(&str, &str); 7] = [
+pub const ENDPOINTS: [(&str, &str); 8] = [
     ("/api/v1/", "this list"),
     ("/api/v1/openapi.json", "OpenAPI 3 description of every endpoint"),
     ("/api/v1/meta", "what the filters can offer within the caller's scope, and the scope"),
     ("/api/v1/late", "late reporting per obligation kind (ijwmo stats late)"),
     ("/api/v1/costs", "declared, approved, rejected and credited amounts (ijwmo stats costs)"),
+    ("/api/v1/rejections", "rejected declaration lines and amounts as a share of what was declared, and resubmissions (ijwmo stats rejections)"),
     ("/api/v1/forecast", "realised, remaining commitments and forecast for a year against the budget ceilings (ijwmo stats forecast)"),
     ("/api/v1/obligations", "the obligations behind a figure, late and overdue first (pseudonymised)"),
 ];
@@ -93,6 +94,7 @@ pub fn routes() -> Router<Arc<HttpState>> {
         .route("/late", get(late))
         .route("/costs", get(costs))
         .route("/forecast", get(forecast))
+        .route("/rejections", get(rejections))
         .route("/obligations", get(obligations))
 }
 
@@ -171,7 +173,10 @@ pub fn scoped_table(
     query: &Query,
 ) -> Result<Table, ApiError> {
     let by = match query {
-        Query::Late { by } | Query::Costs { by, .. } | Query::Forecast { by, .. } => *by,
+        Query::Late { by }
+        | Query::Costs { by, .. }
+        | Query::Forecast { by, .. }
+        | Query::Rejections { by } => *by,
     };
     let everyone = filter.clone();
     restrict(scope, &mut filter, by == GroupBy::Payer)?;
@@ -292,6 +297,27 @@ async fn forecast(
     let year = p.year(default_year(&loaded.facts))?;
     let table = scoped_table(&loaded.facts, &scope, filter, &Query::Forecast { year, by })?;
     Ok(render(&table, format, "forecast", &loaded))
+}
+
+async fn rejections(
+    State(state): St,
+    headers: HeaderMap,
+    QueryString(raw): Raw,
+) -> Result<Response, ApiError> {
+    let scope = scope_of(&state, &headers)?;
+    let p = Params::new(raw, &known(&["by"]))?;
+    let filter = p.filter()?;
+    let format = p.format()?;
+    let by = p.by(&[
+        GroupBy::Provider,
+        GroupBy::Municipality,
+        GroupBy::Product,
+        GroupBy::Month,
+        GroupBy::RetourCode,
+    ])?;
+    let loaded = state.facts.get().await?;
+    let table = scoped_table(&loaded.facts, &scope, filter, &Query::Rejections { by })?;
+    Ok(render(&table, format, "rejections", &loaded))
 }
 
 async fn obligations(

@@ -88,6 +88,9 @@ pub fn document() -> Value {
                 by(&["provider", "municipality", "payer", "product", "segment"]),
                 param("year", "calendar year (default: the current year, or the latest with facts)", text("^[0-9]{4}$")),
             ]),
+            "/api/v1/rejections": table_op("declared_lines, rejected_lines, rejected_lines_pct, declared, rejected (euros), rejected_pct, resubmitted, median_wd_to_approval (debit lines; by retour_code the shares are of everything declared)", vec![
+                by(&["provider", "municipality", "product", "month", "retour_code"]),
+            ]),
             "/api/v1/obligations": table_op("the obligations behind a figure, late and overdue first, then by due date; header X-Total-Count", vec![
                 param("status", "comma-separated: on_time, late, overdue, open", json!({"type": "string"})),
                 param("kind", "comma-separated obligation kinds (retour, declaratie_antwoord, start, stop, antwoord_vot, antwoord_vow, eindantwoord_vot, eindantwoord_vow, woonplaatsbeginsel, declaratie)", json!({"type": "string"})),
