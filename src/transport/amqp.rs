@@ -830,7 +830,7 @@ fn consumer_prefetch(cfg: &AmqpConfig) -> u16 {
 /// ([`Intake`]), or the partition queues ([`super::partition`]; their prefetch is fixed:
 /// `amqp.prefetch` over the partitions this instance owns).
 enum Input {
-    Adaptive(Intake),
+    Adaptive(Box<Intake>),
     Partitioned(super::partition::Consumers),
 }
 
@@ -1013,9 +1013,9 @@ impl Session {
         let setup = async {
             let consumers = match cfg.partitions {
                 // one queue: the prefetch follows the memory budget
-                0 => Input::Adaptive(
+                0 => Input::Adaptive(Box::new(
                     Intake::start(self.consume.clone(), &cfg.input_queue, worker.prefetch).await?,
-                ),
+                )),
                 _ => Input::Partitioned(super::partition::consume(&self.consume, cfg).await?),
             };
             let intake = match cfg.partitions {
