@@ -22,9 +22,12 @@ fuzz_target!(|data: &[u8]| {
     let repeat = usize::from(u16::from_le_bytes([data[1], data[2]])).min(4_000);
     let rest = String::from_utf8_lossy(&data[3..]);
     let mut parts = rest.split('\0');
-    let rule = parts.next().unwrap_or_default().repeat(repeat.min(50));
-    let path = parts.next().unwrap_or_default().repeat(repeat);
-    let message = parts.next().unwrap_or_default().repeat(repeat);
+    // long values (up to 256 KiB each), but not so long that the harness itself runs out of
+    // memory holding up to 255 copies of them
+    let long = |s: &str, times: usize| s.repeat(times.min(256 * 1024 / s.len().max(1)));
+    let rule = long(parts.next().unwrap_or_default(), repeat.min(50));
+    let path = long(parts.next().unwrap_or_default(), repeat);
+    let message = long(parts.next().unwrap_or_default(), repeat);
     let mut findings: Vec<Finding> = (0..count)
         .map(|_| {
             // both ways a finding comes to be: the constructor, and by hand
