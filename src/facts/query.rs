@@ -83,41 +83,60 @@ pub enum Query {
     Rejections { by: GroupBy },
 }
 
+/// The groupings each table offers, its default first: the one list the CLI's check and the
+/// API's `by` parameter both read.
+pub mod groupings {
+    use super::GroupBy;
+    use super::GroupBy::*;
+
+    pub const LATE: &[GroupBy] = &[Provider, Municipality, Product, Month, Rule];
+    pub const COSTS: &[GroupBy] = &[
+        Provider,
+        Municipality,
+        Payer,
+        Product,
+        Month,
+        Segment,
+        RetourCode,
+    ];
+    pub const FORECAST: &[GroupBy] = &[Provider, Municipality, Payer, Product, Segment];
+    pub const REJECTIONS: &[GroupBy] = &[Provider, Municipality, Product, Month, RetourCode];
+}
+
 impl Query {
-    /// Rejects groupings the table does not have.
-    pub fn check(&self) -> Result<(), QueryError> {
+    /// The groupings this table offers (see [`groupings`]).
+    pub fn groupings(&self) -> &'static [GroupBy] {
         match self {
-            Query::Late { by } => {
-                if matches!(by, GroupBy::Segment | GroupBy::Payer | GroupBy::RetourCode) {
-                    return Err(invalid(
-                        "by",
-                        "timeliness facts have no segment, payer or retour code: use provider, municipality, product, month or rule",
-                    ));
-                }
-            }
-            Query::Costs { by, split } => {
-                if *by == GroupBy::Rule {
-                    return Err(invalid("by", "costs have no rule: use provider, municipality, payer, product, month, segment or retour_code"));
-                }
-                if split.is_some() && *by != GroupBy::Month {
-                    return Err(invalid("split", "only by=month can be split"));
-                }
-            }
-            Query::Forecast { by, .. } => {
-                if matches!(by, GroupBy::Month | GroupBy::Rule | GroupBy::RetourCode) {
-                    return Err(invalid(
-                        "by",
-                        "the forecast is per year: use provider, municipality, payer, product or segment",
-                    ));
-                }
-            }
-            Query::Rejections { by } => {
-                if matches!(by, GroupBy::Segment | GroupBy::Payer | GroupBy::Rule) {
-                    return Err(invalid(
-                        "by",
-                        "rejections: use provider, municipality, product, month or retour_code",
-                    ));
-                }
+            Query::Late { .. } => groupings::LATE,
+            Query::Costs { .. } => groupings::COSTS,
+            Query::Forecast { .. } => groupings::FORECAST,
+            Query::Rejections { .. } => groupings::REJECTIONS,
+        }
+    }
+
+    /// The grouping asked for.
+    pub fn by(&self) -> GroupBy {
+        match self {
+            Query::Late { by }
+            | Query::Costs { by, .. }
+            | Query::Forecast { by, .. }
+            | Query::Rejections { by } => *by,
+        }
+    }
+
+    /// Rejects groupings the table does not have, naming those it has.
+    pub fn check(&self) -> Result<(), QueryError> {
+        let allowed = self.groupings();
+        if !allowed.contains(&self.by()) {
+            let names: Vec<&str> = allowed.iter().map(|g| g.name()).collect();
+            return Err(invalid(
+                "by",
+                format!("{}: use {}", self.by().name(), names.join(", ")),
+            ));
+        }
+        if let Query::Costs { by, split: Some(_) } = self {
+            if *by != GroupBy::Month {
+                return Err(invalid("split", "only by=month can be split"));
             }
         }
         Ok(())

@@ -13,7 +13,7 @@
 use super::access::{Denied, Scope};
 use super::params::{BadParam, Format, Params, COMMON};
 use super::HttpState;
-use crate::facts::query::{self, Facts, Filter, Query};
+use crate::facts::query::{self, groupings, Facts, Filter, Query};
 use crate::facts::stats::GroupBy;
 use crate::report::Table;
 use crate::store::StoreError;
@@ -172,12 +172,7 @@ pub fn scoped_table(
     mut filter: Filter,
     query: &Query,
 ) -> Result<Table, ApiError> {
-    let by = match query {
-        Query::Late { by }
-        | Query::Costs { by, .. }
-        | Query::Forecast { by, .. }
-        | Query::Rejections { by } => *by,
-    };
+    let by = query.by();
     let everyone = filter.clone();
     restrict(scope, &mut filter, by == GroupBy::Payer)?;
     let own = query::table(facts, &filter, query)?;
@@ -228,13 +223,7 @@ async fn late(
     let p = Params::new(raw, &known(&["by", "owed_by"]))?;
     let filter = p.filter()?;
     let format = p.format()?;
-    let by = p.by(&[
-        GroupBy::Provider,
-        GroupBy::Municipality,
-        GroupBy::Product,
-        GroupBy::Month,
-        GroupBy::Rule,
-    ])?;
+    let by = p.by(groupings::LATE)?;
     let loaded = state.facts.get().await?;
     let table = scoped_table(&loaded.facts, &scope, filter, &Query::Late { by })?;
     Ok(render(&table, format, "late", &loaded))
@@ -249,15 +238,7 @@ async fn costs(
     let p = Params::new(raw, &known(&["by", "split"]))?;
     let filter = p.filter()?;
     let format = p.format()?;
-    let by = p.by(&[
-        GroupBy::Provider,
-        GroupBy::Municipality,
-        GroupBy::Payer,
-        GroupBy::Product,
-        GroupBy::Month,
-        GroupBy::Segment,
-        GroupBy::RetourCode,
-    ])?;
+    let by = p.by(groupings::COSTS)?;
     let split = p.split()?;
     let loaded = state.facts.get().await?;
     let table = scoped_table(&loaded.facts, &scope, filter, &Query::Costs { by, split })?;
@@ -286,13 +267,7 @@ async fn forecast(
     let p = Params::new(raw, &known(&["by", "year"]))?;
     let filter = p.filter()?;
     let format = p.format()?;
-    let by = p.by(&[
-        GroupBy::Provider,
-        GroupBy::Municipality,
-        GroupBy::Payer,
-        GroupBy::Product,
-        GroupBy::Segment,
-    ])?;
+    let by = p.by(groupings::FORECAST)?;
     let loaded = state.facts.get().await?;
     let year = p.year(default_year(&loaded.facts))?;
     let table = scoped_table(&loaded.facts, &scope, filter, &Query::Forecast { year, by })?;
@@ -308,13 +283,7 @@ async fn rejections(
     let p = Params::new(raw, &known(&["by"]))?;
     let filter = p.filter()?;
     let format = p.format()?;
-    let by = p.by(&[
-        GroupBy::Provider,
-        GroupBy::Municipality,
-        GroupBy::Product,
-        GroupBy::Month,
-        GroupBy::RetourCode,
-    ])?;
+    let by = p.by(groupings::REJECTIONS)?;
     let loaded = state.facts.get().await?;
     let table = scoped_table(&loaded.facts, &scope, filter, &Query::Rejections { by })?;
     Ok(render(&table, format, "rejections", &loaded))
