@@ -220,7 +220,12 @@ pub mod scenarios {
 
     pub async fn api_equals_stats_and_facts(db: Db) {
         let work = tempfile::tempdir().unwrap();
+        // an API over the store before anything is processed: answers come from the facts
+        // it loaded, kept per generation, until the facts are read again
+        let before = api(db.open().await, true, "12345678").await;
+        assert_eq!(before.ok("/api/v1/late?by=rule", None).await, "[]\n");
         let store = process(&db, work.path()).await;
+        answers_follow_the_facts(&before).await;
         let timeliness: Vec<TimelinessFact> = store.timeliness_facts(None, None).await.unwrap();
         let costs = store.cost_facts().await.unwrap();
         assert!(
@@ -240,6 +245,27 @@ pub mod scenarios {
         index_meta_and_pages(&api).await;
         metrics_after_processing(&api).await;
         tokens_off_loopback(store).await;
+    }
+
+    /// Until the facts are reloaded an answer is the kept one (the same bytes, one entry per
+    /// request and token); a reload starts a new generation with the new figures.
+    async fn answers_follow_the_facts(api: &Api) {
+        let kept = || async { api.state.facts.get().await.unwrap().answers.len() };
+        assert_eq!(kept().await, 1);
+        assert_eq!(api.ok("/api/v1/late?by=rule", None).await, "[]\n");
+        assert_eq!(kept().await, 1, "the same request is answered from memory");
+        api.ok("/api/v1/late?by=rule", Some(&api.regio_token)).await;
+        assert_eq!(kept().await, 2, "another token, another answer");
+        let (status, _) = api.get("/api/v1/late?by=nothing", None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(kept().await, 2, "an error is not kept");
+
+        api.state.facts.reload().await.unwrap();
+        assert_eq!(kept().await, 0, "new facts, no answers yet");
+        let rows: Vec<Value> =
+            serde_json::from_str(&api.ok("/api/v1/late?by=rule", None).await).unwrap();
+        assert!(!rows.is_empty(), "the processed month's obligations");
+        assert_eq!(kept().await, 1);
     }
 
     /// Every table endpoint, CSV, byte for byte the binary's `ijwmo stats` output.

@@ -148,6 +148,8 @@ impl Query {
 }
 
 /// The fact rows and what the tables need beside them.
+type Segments = HashMap<String, HashMap<String, HashMap<String, String>>>;
+
 #[derive(Debug, Clone, Default)]
 pub struct Facts {
     pub timeliness: Vec<TimelinessFact>,
@@ -158,8 +160,8 @@ pub struct Facts {
     /// The working-day calendar of the figures that count working days (national unless
     /// [`Facts::with_calendar`] sets the region's).
     pub calendar: Calendar,
-    /// (agb, categorie, productcode) → contract segment.
-    segments: HashMap<(String, String, String), String>,
+    /// agb → categorie → productcode → contract segment (nested, so a lookup borrows).
+    segments: Segments,
 }
 
 impl Facts {
@@ -207,10 +209,14 @@ impl Facts {
         contracts: ContractSet,
         betalers: Betalers,
     ) -> Facts {
-        let mut segments = HashMap::new();
+        let mut segments = Segments::new();
         for c in &contracts.contracts {
             segments
-                .entry((c.agb.clone(), c.categorie.clone(), c.productcode.clone()))
+                .entry(c.agb.clone())
+                .or_default()
+                .entry(c.categorie.clone())
+                .or_default()
+                .entry(c.productcode.clone())
                 .or_insert_with(|| c.segment.clone());
         }
         Facts {
@@ -235,7 +241,9 @@ impl Facts {
             return None;
         };
         self.segments
-            .get(&(f.agb.clone(), c.clone(), p.clone()))
+            .get(&f.agb)?
+            .get(c)?
+            .get(p)
             .map(String::as_str)
     }
 
@@ -304,26 +312,50 @@ impl Facts {
         })
     }
 
-    /// The values the filters can take (for the dashboard's choices).
+    /// The values the filters can take (for the dashboard's choices). Collected as borrowed
+    /// values and months as numbers, then turned into strings once: a year of the region
+    /// has millions of rows and a few hundred distinct values.
     pub fn choices(&self, filter: &Filter) -> Choices {
-        let mut c = Choices::default();
+        #[derive(Default)]
+        struct Seen<'a> {
+            months: BTreeSet<(i32, u32)>,
+            gemeenten: BTreeSet<&'a str>,
+            aanbieders: BTreeSet<&'a str>,
+            categorieen: BTreeSet<&'a str>,
+            segmenten: BTreeSet<&'a str>,
+            standards: BTreeSet<&'static str>,
+        }
+        let mut s = Seen::default();
         for f in self.obligations(filter) {
-            c.months.insert(f.due_date.format("%Y-%m").to_string());
-            c.gemeenten.insert(f.gemeente.clone());
-            c.aanbieders.insert(f.agb.clone());
-            c.categorieen.extend(f.categorie.clone());
-            c.standards.insert(f.standard.slug().to_string());
-            c.segmenten.extend(self.segment_of(f).map(String::from));
+            s.months.insert((f.due_date.year(), f.due_date.month()));
+            s.gemeenten.insert(&f.gemeente);
+            s.aanbieders.insert(&f.agb);
+            s.categorieen.extend(f.categorie.as_deref());
+            s.standards.insert(f.standard.slug());
+            s.segmenten.extend(self.segment_of(f));
         }
         for p in self.lines(filter, true) {
-            c.months.insert(p.period_month.format("%Y-%m").to_string());
-            c.gemeenten.insert(p.gemeente.clone());
-            c.aanbieders.insert(p.agb.clone());
-            c.categorieen.insert(p.categorie.clone());
-            c.standards.insert(p.standard.slug().to_string());
-            c.segmenten.extend(p.segment.clone());
+            s.months
+                .insert((p.period_month.year(), p.period_month.month()));
+            s.gemeenten.insert(&p.gemeente);
+            s.aanbieders.insert(&p.agb);
+            s.categorieen.insert(&p.categorie);
+            s.standards.insert(p.standard.slug());
+            s.segmenten.extend(p.segment.as_deref());
         }
-        c
+        let owned = |set: BTreeSet<&str>| set.into_iter().map(String::from).collect();
+        Choices {
+            months: s
+                .months
+                .into_iter()
+                .map(|(y, m)| format!("{y:04}-{m:02}"))
+                .collect(),
+            gemeenten: owned(s.gemeenten),
+            aanbieders: owned(s.aanbieders),
+            categorieen: owned(s.categorieen),
+            segmenten: owned(s.segmenten),
+            standards: owned(s.standards),
+        }
     }
 }
 

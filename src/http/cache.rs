@@ -5,8 +5,10 @@
 //! rows it has. The reload first compares the store's row counts with those of the last read
 //! and skips reading the rows when nothing was added (an idle store costs one cheap query per
 //! `refresh`); rows that change in place (a sweep marking obligations overdue) are read again at
-//! the latest after [`FULL_RELOAD`].
+//! the latest after [`FULL_RELOAD`]. Each read starts a new generation of
+//! [`super::answers`], so repeated requests are answered from memory until the rows change.
 
+use super::answers::Answers;
 use crate::facts::query::Facts;
 use crate::facts::Betalers;
 use crate::store::{Counts, Store, StoreError};
@@ -23,6 +25,8 @@ pub const FULL_RELOAD: Duration = Duration::from_secs(15 * 60);
 pub struct Loaded {
     pub facts: Arc<Facts>,
     pub at: DateTime<Utc>,
+    /// The answers computed from these facts (see [`super::answers`]).
+    pub answers: Arc<Answers>,
     /// When the rows were last read or found unchanged.
     instant: Instant,
     /// When the rows were last read.
@@ -77,6 +81,7 @@ impl FactsCache {
         let loaded = Loaded {
             facts: Arc::new(facts),
             at: Utc::now(),
+            answers: Arc::new(Answers::default()),
             instant: Instant::now(),
             read: Instant::now(),
             counts,

@@ -9,6 +9,7 @@
 //!   path answers the dashboard's `index.html` (the page routes itself).
 
 pub mod access;
+pub mod answers;
 pub mod api;
 mod assets;
 pub mod cache;
@@ -44,7 +45,13 @@ pub fn router(state: Arc<HttpState>) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(telemetry::scrape))
         .route("/api/v1/", get(api::index))
-        .nest("/api/v1", api::routes())
+        .nest(
+            "/api/v1",
+            api::routes().layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                answers::cached,
+            )),
+        )
         .route("/assets/{*path}", get(assets::asset))
         .fallback(assets::page)
         .with_state(state)
