@@ -116,6 +116,9 @@ pub struct SpoolConfig {
     /// Move processed input to `archive/` instead of deleting it (the message log keeps the
     /// raw message either way).
     pub archive: bool,
+    /// Most files judged together in one database transaction (one commit for all), taken in
+    /// name order from the files that are ready; a scan never waits to fill a batch.
+    pub batch_size: u16,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -231,6 +234,7 @@ impl Default for SpoolConfig {
             dir: PathBuf::from("ijwmo-data/spool"),
             poll_interval: Duration::from_millis(500),
             archive: false,
+            batch_size: 64,
         }
     }
 }
@@ -348,6 +352,14 @@ pub struct Overrides {
         help_heading = "Spool"
     )]
     pub spool_archive: Option<bool>,
+    /// Most spool files judged in one transaction [default: 64]
+    #[arg(
+        long,
+        value_name = "N",
+        env = "IJWMO_SPOOL_BATCH_SIZE",
+        help_heading = "Spool"
+    )]
+    pub spool_batch_size: Option<u16>,
 
     /// Broker URL, amqp://user:pass@host:5672/%2f [default: amqp://guest:guest@127.0.0.1:5672/%2f]
     #[arg(
@@ -631,6 +643,7 @@ impl Config {
         set(&mut self.spool.dir, &o.spool_dir);
         set(&mut self.spool.poll_interval, &o.spool_poll_interval);
         set(&mut self.spool.archive, &o.spool_archive);
+        set(&mut self.spool.batch_size, &o.spool_batch_size);
         set(&mut self.amqp.url, &o.amqp_url);
         set(&mut self.amqp.connection_name, &o.amqp_connection_name);
         set(&mut self.amqp.input_exchange, &o.amqp_input_exchange);
@@ -705,6 +718,9 @@ impl Config {
         }
         if self.amqp.batch_size == 0 {
             return bad("amqp.batch_size must be at least 1".into());
+        }
+        if self.spool.batch_size == 0 {
+            return bad("spool.batch_size must be at least 1".into());
         }
         if self.outbox.batch_size == 0 {
             return bad("outbox.batch_size must be at least 1".into());

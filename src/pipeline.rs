@@ -59,6 +59,10 @@ pub enum PipelineError {
     /// Storage failed: leave the message where it is (nack/requeue, keep the file) and retry.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Not attempted: an earlier message of an in-order batch failed
+    /// ([`Pipeline::handle_batch_in_order`]); retry it after that one.
+    #[error("not attempted: an earlier message of its batch failed first")]
+    Held,
 }
 
 /// Fixed choices of one running service.
@@ -157,6 +161,27 @@ impl Pipeline {
         &self,
         batch: &[(&Incoming, &Prepared)],
     ) -> Vec<Result<Handled, PipelineError>> {
+        self.handle_prepared_with(batch, false).await
+    }
+
+    /// [`Pipeline::handle_batch`] for a transport whose order is the order of the whole
+    /// input (the spool): when the batch's transaction fails and the messages are stored one by
+    /// one, the first failure holds every later message back ([`PipelineError::Held`]), so
+    /// none is judged before a message that came before it.
+    pub async fn handle_batch_in_order(
+        &self,
+        batch: &[&Incoming],
+    ) -> Vec<Result<Handled, PipelineError>> {
+        let prepared: Vec<Prepared> = cpu_bound(|| batch.iter().map(|i| self.prepare(i)).collect());
+        let pairs: Vec<(&Incoming, &Prepared)> = batch.iter().copied().zip(&prepared).collect();
+        self.handle_prepared_with(&pairs, true).await
+    }
+
+    async fn handle_prepared_with(
+        &self,
+        batch: &[(&Incoming, &Prepared)],
+        stop_at_failure: bool,
+    ) -> Vec<Result<Handled, PipelineError>> {
         let mut results: Vec<Option<Result<Handled, PipelineError>>> =
             batch.iter().map(|_| None).collect();
         let mut ready = Vec::with_capacity(batch.len());
@@ -174,15 +199,20 @@ impl Pipeline {
         let stored = together
             .filter(|s| s.len() == ready.len())
             .unwrap_or_else(|| ready.iter().map(|_| None).collect());
+        let mut failed = false;
         for ((i, r), s) in ready.iter().zip(stored) {
-            results[*i] = Some(match s {
+            let result = match s {
                 Some(handled) => Ok(handled),
+                None if failed => Err(PipelineError::Held),
                 None => match AssertUnwindSafe(self.store_one(r)).catch_unwind().await {
                     Ok(result) => result,
                     Err(panic) => Ok(internal_error(&r.incoming.origin, panic)),
                 },
-            });
+            };
+            failed |= stop_at_failure && result.is_err();
+            results[*i] = Some(result);
         }
+
         results
             .into_iter()
             .map(|r| r.expect("every message has a result"))

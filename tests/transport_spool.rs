@@ -228,6 +228,52 @@ async fn a_store_failure_leaves_the_file_and_it_is_retried() {
     assert_eq!(store.counts_now().await.messages, 2);
 }
 
+/// Files of one batch are judged in name order: after a transient failure nothing later is
+/// tried or settled, not even a file that is unprocessable anyway, and the next scan takes
+/// them all in order.
+#[tokio::test]
+async fn a_failure_in_a_batch_holds_back_every_later_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path());
+    cfg.spool.batch_size = 3;
+    let (pipeline, store) = echo_pipeline().await;
+    store.fail_next(1);
+    let mut spool = Spool::new(pipeline, &cfg).unwrap();
+    let folders = spool.folders().clone();
+    drop_in(&folders.inbox, "a.xml", &fixture("JW305.xml"), None);
+    drop_in(&folders.inbox, "b.xml", b"<not-xml", None);
+    drop_in(&folders.inbox, "c.xml", &fixture("JW307.xml"), None);
+    drop_in(&folders.inbox, "d.xml", &fixture("JW301.xml"), None);
+    let cancel = CancellationToken::new();
+
+    let scan = two_scans(&mut spool).await;
+    assert_eq!(
+        scan,
+        spool::Scan {
+            done: 0,
+            rejected: 0,
+            retry: 1
+        }
+    );
+    assert_eq!(store.attempts(), 1, "c.xml and d.xml were not tried");
+    assert_eq!(names(&folders.inbox), ["a.xml", "b.xml", "c.xml", "d.xml"]);
+    assert!(names(&folders.rejected).is_empty(), "b.xml waits its turn");
+
+    let scan = within(10, "scan", spool.poll_once(&cancel)).await.unwrap();
+    assert_eq!(
+        scan,
+        spool::Scan {
+            done: 3,
+            rejected: 1,
+            retry: 0
+        }
+    );
+    assert!(names(&folders.inbox).is_empty());
+    let stored: Vec<String> = store.seen().iter().map(|s| s.kind.clone()).collect();
+    assert_eq!(stored, ["JW305", "JW307", "JW301"], "judged in name order");
+    assert_eq!(store.attempts(), 4);
+}
+
 #[tokio::test]
 async fn incomplete_files_are_not_taken() {
     let dir = tempfile::tempdir().unwrap();

@@ -121,16 +121,24 @@ async fn demo(args: Args) -> anyhow::Result<()> {
         .collect();
     files.sort();
     let processing = Instant::now();
-    for file in &files {
-        // copying keeps the receipt time: the file's modification time
-        let target = inbox.join(file.file_name().unwrap_or_default());
-        std::fs::copy(file, &target)?;
-        let modified = std::fs::metadata(file)?.modified()?;
-        std::fs::File::options()
-            .write(true)
-            .open(&target)?
-            .set_modified(modified)?;
-        spool.process_file(&target).await?;
+    // in batches, as the spool intake takes what is ready: one commit per batch
+    for chunk in files.chunks(usize::from(config.spool.batch_size.max(1))) {
+        let mut targets = Vec::with_capacity(chunk.len());
+        for file in chunk {
+            // copying keeps the receipt time: the file's modification time
+            let target = inbox.join(file.file_name().unwrap_or_default());
+            std::fs::copy(file, &target)?;
+            let modified = std::fs::metadata(file)?.modified()?;
+            std::fs::File::options()
+                .write(true)
+                .open(&target)?
+                .set_modified(modified)?;
+            targets.push(target);
+        }
+        let outcomes = spool.process_files(&targets).await?;
+        if let Some(ijwmo::transport::spool::FileOutcome::Retry(e)) = outcomes.last() {
+            anyhow::bail!("storing a message failed: {e}");
+        }
     }
     let publisher =
         OutboxPublisher::new(store.clone(), spool.sink(), 500, Duration::from_millis(100));

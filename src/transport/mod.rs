@@ -17,8 +17,7 @@ pub mod spool;
 
 use crate::finding::Finding;
 use crate::message::kind::MessageKind;
-use crate::pipeline::{Handled, Incoming, Pipeline, PipelineError};
-use futures_util::FutureExt;
+use crate::pipeline::{Handled, PipelineError};
 use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
 use quick_xml::NsReader;
@@ -109,21 +108,6 @@ pub fn verdict_text(handled: &Handled) -> String {
             .unwrap_or_else(|| format!("{verdict:?}")),
         Handled::Duplicate { .. } => "duplicate".into(),
         Handled::Unprocessable { .. } => "unprocessable".into(),
-    }
-}
-
-/// Runs the pipeline on one message; a panic inside it (a bug) makes the message
-/// unprocessable (see [`crate::pipeline::internal_error`]).
-pub async fn handle_guarded(
-    pipeline: &Pipeline,
-    incoming: &Incoming,
-) -> Result<Handled, PipelineError> {
-    match std::panic::AssertUnwindSafe(pipeline.handle(incoming))
-        .catch_unwind()
-        .await
-    {
-        Ok(result) => result,
-        Err(panic) => Ok(crate::pipeline::internal_error(&incoming.origin, panic)),
     }
 }
 

@@ -27,7 +27,7 @@
 //! One service instance per spool folder.
 
 use super::outbox::{OutboxPublisher, Sink, SinkError};
-use super::{handle_guarded, log_outcome, message_span, reason_text, too_large, Backoff, Summary};
+use super::{log_outcome, message_span, reason_text, too_large, Backoff, Summary};
 use crate::config::Config;
 use crate::pipeline::{Handled, Incoming, Pipeline, PipelineError};
 use crate::state::Outgoing;
@@ -87,6 +87,24 @@ pub enum FileOutcome {
     Gone,
 }
 
+/// An input file read for judging, or what became of it without judging.
+enum Taken {
+    Gone,
+    /// Settled already (an unusable name).
+    Rejected(FileOutcome),
+    /// Not judged: too large, or a receipt time out of bounds.
+    Refused {
+        origin: String,
+        summary: Summary,
+        handled: Handled,
+    },
+    Judge {
+        incoming: Incoming,
+        origin: String,
+        summary: Summary,
+    },
+}
+
 /// One scan's numbers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Scan {
@@ -101,6 +119,8 @@ pub struct Spool {
     pipeline: Arc<Pipeline>,
     folders: Folders,
     poll_interval: Duration,
+    /// Most files judged in one transaction.
+    batch_size: usize,
     archive: bool,
     max_message_size: usize,
     resend_duplicate_answers: bool,
@@ -120,6 +140,7 @@ impl Spool {
             sink: Arc::new(SpoolOutbox::new(folders.outbox.clone())),
             folders,
             poll_interval: config.spool.poll_interval,
+            batch_size: usize::from(config.spool.batch_size.max(1)),
             archive: config.spool.archive,
             max_message_size: config.max_message_size,
             resend_duplicate_answers: config.outbox.resend_duplicate_answers,
@@ -171,24 +192,32 @@ impl Spool {
         Ok(ready)
     }
 
-    /// Scans once and processes every ready file, stopping at the first transient failure.
-    /// Stops early (between files) when `cancel` fires.
+    /// Scans once and processes every ready file, in batches of `spool.batch_size`, stopping
+    /// at the first transient failure. Stops early (between batches) when `cancel` fires.
     pub async fn poll_once(&mut self, cancel: &CancellationToken) -> io::Result<Scan> {
         let mut scan = Scan::default();
-        for path in self.ready_files()? {
+        let ready = self.ready_files()?;
+        for chunk in ready.chunks(self.batch_size) {
             if cancel.is_cancelled() {
                 break;
             }
-            match self.process_file(&path).await? {
-                FileOutcome::Done(_) => scan.done += 1,
-                FileOutcome::Rejected { .. } => scan.rejected += 1,
-                FileOutcome::Retry(_) => {
-                    scan.retry += 1;
-                    break;
+            let outcomes = self.process_files(chunk).await?;
+            for (path, outcome) in chunk.iter().zip(&outcomes) {
+                match outcome {
+                    FileOutcome::Done(_) => scan.done += 1,
+                    FileOutcome::Rejected { .. } => scan.rejected += 1,
+                    // still in inbox/ and still ready at the next scan
+                    FileOutcome::Retry(_) => {
+                        scan.retry += 1;
+                        continue;
+                    }
+                    FileOutcome::Gone => {}
                 }
-                FileOutcome::Gone => {}
+                self.seen.remove(path);
             }
-            self.seen.remove(&path);
+            if scan.retry > 0 {
+                break;
+            }
         }
         Ok(scan)
     }
@@ -196,9 +225,78 @@ impl Spool {
     /// Processes one input file completely (see the module doc for the order of steps).
     /// `Err` is an I/O failure of the spool itself.
     pub async fn process_file(&self, path: &Path) -> io::Result<FileOutcome> {
+        let mut outcomes = self
+            .process_files(std::slice::from_ref(&path.to_path_buf()))
+            .await?;
+        Ok(outcomes.pop().unwrap_or(FileOutcome::Gone))
+    }
+
+    /// Processes files in the given order, judging all that can be judged in one transaction
+    /// ([`Pipeline::handle_batch_in_order`]), then settles each in order. The outcomes stop at
+    /// the first transient failure: that file and every later one stay in `inbox/` (so the
+    /// result may be shorter than `paths`). `Err` is an I/O failure of the spool itself.
+    pub async fn process_files(&self, paths: &[PathBuf]) -> io::Result<Vec<FileOutcome>> {
+        let mut taken = Vec::with_capacity(paths.len());
+        for path in paths {
+            taken.push(self.take(path).await?);
+        }
+        let incomings: Vec<&Incoming> = taken
+            .iter()
+            .filter_map(|t| match t {
+                Taken::Judge { incoming, .. } => Some(incoming),
+                _ => None,
+            })
+            .collect();
+        let mut results = if incomings.is_empty() {
+            Vec::new()
+        } else {
+            self.pipeline.handle_batch_in_order(&incomings).await
+        }
+        .into_iter();
+        let mut outcomes = Vec::with_capacity(taken.len());
+        for (path, t) in paths.iter().zip(taken) {
+            let (origin, summary, result) = match t {
+                Taken::Gone => {
+                    outcomes.push(FileOutcome::Gone);
+                    continue;
+                }
+                Taken::Rejected(outcome) => {
+                    outcomes.push(outcome);
+                    continue;
+                }
+                Taken::Refused {
+                    origin,
+                    summary,
+                    handled,
+                } => (origin, summary, Ok(handled)),
+                Taken::Judge {
+                    origin, summary, ..
+                } => {
+                    let result = results.next().unwrap_or(Err(PipelineError::Held));
+                    (origin, summary, result)
+                }
+            };
+            let span = message_span(&origin, &summary);
+            span.in_scope(|| log_outcome(&origin, &summary, &result));
+            let outcome = self
+                .settle_file(path, &origin, result)
+                .instrument(span)
+                .await?;
+            let retry = matches!(outcome, FileOutcome::Retry(_));
+            outcomes.push(outcome);
+            if retry {
+                break;
+            }
+        }
+        Ok(outcomes)
+    }
+
+    /// Reads one input file, or settles at once what cannot be judged (an unusable name),
+    /// or refuses it (too large, receipt time out of bounds).
+    async fn take(&self, path: &Path) -> io::Result<Taken> {
         let meta = match tokio::fs::metadata(path).await {
             Ok(m) => m,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(FileOutcome::Gone),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Taken::Gone),
             Err(e) => return Err(e),
         };
         if let Some(reason) = unusable_name(path) {
@@ -206,13 +304,13 @@ impl Spool {
             let (from, to) = (path.to_path_buf(), self.folders.rejected.clone());
             let moved_to = blocking(move || reject(&from, &to, &text)).await?;
             tracing::warn!(file = %moved_to.display(), "{reason}");
-            return Ok(FileOutcome::Rejected {
+            return Ok(Taken::Rejected(FileOutcome::Rejected {
                 handled: Handled::Unprocessable {
                     reason,
                     findings: Vec::new(),
                 },
                 moved_to,
-            });
+            }));
         }
         let received_at: DateTime<Utc> = meta.modified()?.into();
         let origin = format!(
@@ -225,31 +323,28 @@ impl Spool {
             // the modification time is the receipt time: bounded like an AMQP timestamp
             false => super::receipt::refuse(received_at, Utc::now()),
         };
-        let (summary, result) = if let Some(refused) = refused {
-            (Summary::default(), Ok(refused))
-        } else {
-            let bytes = match tokio::fs::read(path).await {
-                Ok(b) => b,
-                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(FileOutcome::Gone),
-                Err(e) => return Err(e),
-            };
-            let summary = Summary::sniff(&bytes);
-            let incoming = Incoming {
+        if let Some(handled) = refused {
+            return Ok(Taken::Refused {
+                origin,
+                summary: Summary::default(),
+                handled,
+            });
+        }
+        let bytes = match tokio::fs::read(path).await {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Taken::Gone),
+            Err(e) => return Err(e),
+        };
+        let summary = Summary::sniff(&bytes);
+        Ok(Taken::Judge {
+            incoming: Incoming {
                 bytes,
                 received_at,
                 origin: origin.clone(),
-            };
-            let span = message_span(&origin, &summary);
-            let result = handle_guarded(&self.pipeline, &incoming)
-                .instrument(span)
-                .await;
-            (summary, result)
-        };
-        let span = message_span(&origin, &summary);
-        span.in_scope(|| log_outcome(&origin, &summary, &result));
-        self.settle_file(path, &origin, result)
-            .instrument(span)
-            .await
+            },
+            origin,
+            summary,
+        })
     }
 
     /// Moves, archives or deletes the file once its outcome is durable.
