@@ -24,6 +24,15 @@ use std::time::{Duration, Instant};
 /// The pseudonym key of the demo database only; a real deployment configures its own secret.
 const DEMO_KEY: &str = "ijwmo-demo-only-pseudonym-key";
 
+/// `print!` and `println!` that end the demo quietly when stdout's reader went away
+/// (`ijwmo demo | head`), see [`super::output::print`].
+macro_rules! out {
+    ($($t:tt)*) => { super::output::print(&format!($($t)*))? };
+}
+macro_rules! outln {
+    ($($t:tt)*) => { super::output::print(&(format!($($t)*) + "\n"))? };
+}
+
 #[derive(clap::Args)]
 pub struct Args {
     /// Folder for the generated month, the database and the spool folder (emptied first).
@@ -73,7 +82,7 @@ async fn demo(args: Args) -> anyhow::Result<()> {
     } else {
         format!("{months} months from {}", month.format("%B %Y"))
     };
-    println!(
+    outln!(
         "generated {} messages for {} ({} providers) in {:.1} s",
         count_xml(&generated.join("inbox"))?,
         window,
@@ -147,7 +156,7 @@ async fn demo(args: Args) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let swept = ijwmo::facts::sweep::sweep(store.as_ref(), &engine, today).await?;
-    println!(
+    outln!(
         "processed {} files in {:.1} s; swept as of {today}: {} obligation(s) overdue",
         files.len(),
         processing.elapsed().as_secs_f64(),
@@ -166,25 +175,25 @@ async fn demo(args: Args) -> anyhow::Result<()> {
             && f.reference_date >= month
             && f.reference_date < next_month
     });
-    println!("\nLate reporting per provider (obligations of providers, {window}):");
-    print!(
+    outln!("\nLate reporting per provider (obligations of providers, {window}):");
+    out!(
         "{}",
         stats::late(&provider_facts, GroupBy::Provider).render(Format::Table)
     );
     let costs = store.cost_facts().await?;
     // beschermd wonen and opvang are allocated by Gouda and paid from the regional budget
     let betalers = ijwmo::facts::Betalers::from_file(&generated.join("betalers.toml"))?;
-    println!(
+    outln!(
         "\nCosts per paying municipality (regional budget split by {}):",
         generated.join("betalers.toml").display()
     );
-    print!(
+    out!(
         "{}",
         stats::costs(&costs.prestaties, GroupBy::Payer, &betalers).render(Format::Table)
     );
-    println!("\nForecast {} per paying municipality:", month.year());
+    outln!("\nForecast {} per paying municipality:", month.year());
     let contracts = store.contracts().await?;
-    print!(
+    out!(
         "{}",
         stats::forecast(
             &costs.prestaties,
@@ -197,7 +206,7 @@ async fn demo(args: Args) -> anyhow::Result<()> {
         .render(Format::Table)
     );
     let payers = generated.join("betalers.toml");
-    println!(
+    outln!(
         "\ndatabase: {}\noutbox:   {}\nrejected: {}\nwhat was injected: {}\ndone in {:.1} s",
         ijwmo::config::redact_url(&config.store.url),
         config.spool.dir.join("outbox").display(),
@@ -208,7 +217,7 @@ async fn demo(args: Args) -> anyhow::Result<()> {
     if args.serve {
         return serve_dashboard(store, &payers, &args.listen).await;
     }
-    println!(
+    outln!(
         "\nOpen the dashboard over this database:\n  ijwmo dashboard --store-url {} --payers {}\nthen browse to http://127.0.0.1:8080/ (or run the demo with --serve)",
         ijwmo::config::redact_url(&config.store.url),
         payers.display()
@@ -230,7 +239,7 @@ async fn serve_dashboard(
     let state =
         super::dashboard::state(store, &[], betalers, Duration::from_secs(60), &addr, None)?;
     state.facts.reload().await?;
-    println!("\ndashboard: http://{addr}/  (stop with Ctrl-C)");
+    outln!("\ndashboard: http://{addr}/  (stop with Ctrl-C)");
     let cancel = tokio_util::sync::CancellationToken::new();
     let stop = cancel.clone();
     tokio::spawn(async move {
