@@ -143,6 +143,8 @@ async fn through_the_spool(entries: &[Entry], contracts: &ContractSet, work: &Pa
         Arc::new(Pipeline::new(store.clone(), Settings { today: None }).with_facts(engine()));
     let mut config = Config::default();
     config.spool.dir = work.join("spool");
+    // one transaction per file: the reference shares nothing with the batched runs
+    config.spool.batch_size = 1;
     let mut spool = Spool::new(pipeline, &config).expect("spool folders");
     let inbox = config.spool.dir.join("inbox");
     for (n, e) in entries.iter().enumerate() {
