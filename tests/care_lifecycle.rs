@@ -416,7 +416,9 @@ mod scenarios {
         let hand = "SELECT toewijzing_nummer, turns_18_month FROM v_handover \
                     ORDER BY toewijzing_nummer";
         type Wait = (i64, Option<i32>, Option<i32>);
-        let (w, t, h): (Vec<Wait>, Vec<(i64, i32, String, bool)>, Vec<(i64, String)>) = match db {
+        type Traject = (i64, i32, String, bool);
+        type Rows = (Vec<Wait>, Vec<Traject>, Vec<(i64, String)>);
+        let (w, t, h): Rows = match db {
             Db::Sqlite(path) => {
                 let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
                     .await

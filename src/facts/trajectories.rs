@@ -51,9 +51,13 @@ pub fn end_month(t: &ToewijzingKosten) -> Option<NaiveDate> {
     t.traject.care_ended_on.map(first_of_month)
 }
 
-/// Every allocation's Ingangsdatum per (client, standard, category), to find re-entries.
+/// Client pseudonym, standard and product category: what a re-entry has in common.
+type ClientZorg<'a> = (&'a str, Standard, Option<&'a str>);
+
+/// Every allocation's Ingangsdatum (and fact key) per client and kind of care, to find
+/// re-entries.
 pub struct Heraanmeldingen<'a> {
-    by_client: HashMap<(&'a str, Standard, Option<&'a str>), Vec<(NaiveDate, &'a str)>>,
+    by_client: HashMap<ClientZorg<'a>, Vec<(NaiveDate, &'a str)>>,
 }
 
 impl<'a> Heraanmeldingen<'a> {
