@@ -11,8 +11,9 @@
 //! - the **horizon** of N months (default 12) is counted in whole months: the month of the
 //!   as-of day and the N − 1 after it (as of 5 December 2026 with 12: December 2026 up to
 //!   November 2027). A client who turned 18 earlier in the as-of month is still listed;
-//! - an allocation is listed while it is **in force** on the as-of day (its end, Einddatum or
-//!   definitive stop, not before it); one that was already started or not yet both count.
+//! - an allocation is listed while it is **in force** on the as-of day (its first 301 received
+//!   by then, its end — Einddatum or definitive stop — not before it); one that was already
+//!   started or not yet both count.
 
 use super::traject::date_cell;
 use super::ToewijzingKosten;
@@ -34,6 +35,7 @@ pub fn in_horizon(t: &ToewijzingKosten, as_of: NaiveDate, months: u32) -> bool {
             .turns_18_month
             .is_some_and(|m| m >= first && m < past)
         && t.commitment_end.is_none_or(|e| e >= as_of)
+        && t.traject.allocated_on.is_none_or(|a| a <= as_of)
 }
 
 /// The list, per municipality, provider, birthday month, client and allocation.

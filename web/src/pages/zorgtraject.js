@@ -4,7 +4,7 @@
 // turn 18 within a year while their allocation runs on (the 18+ handover).
 import { getJson } from "../api.js";
 import { chart, COLORS } from "../charts.js";
-import { fmtInt, gemeenteNaam, maand, num } from "../format.js";
+import { fmtInt, fmtPct, gemeenteNaam, maand, num } from "../format.js";
 import { filters, link } from "../state.js";
 import { card, chartBox, csvLink, h, kpis, table } from "../ui.js";
 
@@ -74,7 +74,7 @@ export async function zorgtraject() {
       card(
         "Trajectduur en uitkomst per aanbieder",
         {
-          note: "Dagen van de eerste start (305) tot het definitieve einde (307), mediaan; aandeel beëindigd volgens plan (reden 31 Jeugdwet, 19 Wmo).",
+          note: "Kalenderdagen van de eerste start (305) tot het definitieve einde (307): mediaan en 90e percentiel, met het aandeel beëindigd volgens plan (reden 31 Jeugdwet, 19 Wmo). De aanbieders met de meeste beëindigde trajecten.",
           actions: [csvLink("trajectories", { ...f, by: "provider" }, "trajecten-per-aanbieder.csv")],
         },
         chartBox("trajectories", Math.max(220, topTraj.length * 26 + 70)),
@@ -161,12 +161,12 @@ export async function zorgtraject() {
     chart(document.querySelector("[data-chart=trajectories]"), {
       grid: { left: 8, right: 40, top: 30, bottom: 30 },
       legend: { top: 0 },
-      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
-      xAxis: [{ type: "value", axisLabel: { formatter: "{value} d" } }],
-      yAxis: { type: "category", inverse: true, data: topTraj.map((r) => r.provider) },
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, valueFormatter: days },
+      xAxis: { type: "value", axisLabel: { formatter: "{value} d" } },
+      yAxis: { type: "category", inverse: true, data: topTraj.map((r) => `${r.provider} (${fmtPct(r.volgens_plan_pct)} volgens plan)`) },
       series: [
-        { name: "Mediaan trajectduur (dagen)", type: "bar", color: COLORS.realised, data: topTraj.map((r) => num(r.median_days)), barMaxWidth: 18 },
-        { name: "% volgens plan", type: "bar", color: COLORS.on_time, data: topTraj.map((r) => num(r.volgens_plan_pct)), barMaxWidth: 18 },
+        { name: "Mediaan", type: "bar", color: COLORS.realised, data: topTraj.map((r) => num(r.median_days)), barGap: "-100%", z: 3, barMaxWidth: 18 },
+        { name: "90e percentiel", type: "bar", color: COLORS.remaining, data: topTraj.map((r) => num(r.p90_days)), barMaxWidth: 18 },
       ],
     });
     const el = document.querySelector("[data-chart=handover]");
