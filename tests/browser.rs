@@ -393,7 +393,82 @@ async fn check_pages(c: &Client, base: &str, api: &Api) -> Res<()> {
         .collect();
     assert_eq!(n, agbs.len(), "providers shown for {gemeente}");
     no_errors(c, "Tijdigheid, filtered").await?;
-    Ok(())
+
+    check_zorgtraject(c, base, api).await
+}
+
+/// Zorgtraject: waiting times, who waits now, trajectories and the 18+ list, as the API has them.
+async fn check_zorgtraject(c: &Client, base: &str, api: &Api) -> Res<()> {
+    open(c, &format!("{base}/zorgtraject")).await?;
+    let handover = api.rows("handover")?;
+    let mut charts = vec!["wait-provider", "wait-month", "trajectories"];
+    if !handover.is_empty() {
+        charts.push("handover");
+    }
+    charts_drawn(c, &charts).await?;
+    screenshot(c, "zorgtraject").await?;
+    // the full provider table is folded away: open it, as an analyst would
+    c.execute(
+        "document.querySelectorAll('details').forEach(d => d.open = true);",
+        vec![],
+    )
+    .await?;
+    let waiting = api.rows("waiting?by=provider")?;
+    anyhow::ensure!(!waiting.is_empty(), "the demo has no started allocations");
+    compare_table(
+        c,
+        "waiting-provider",
+        &waiting,
+        "provider",
+        &[
+            "started",
+            "retroactive",
+            "counted",
+            "median_days_from_request",
+            "p90_days_from_request",
+            "median_days_from_ingang",
+            "p90_days_from_ingang",
+        ],
+    )
+    .await?;
+    compare_table(
+        c,
+        "trajectories-provider",
+        &api.rows("trajectories?by=provider")?,
+        "provider",
+        &[
+            "ended",
+            "median_days",
+            "p90_days",
+            "volgens_plan_pct",
+            "voortijdig_pct",
+        ],
+    )
+    .await?;
+    let started: i64 = waiting.iter().filter_map(|r| r["started"].as_i64()).sum();
+    assert_eq!(kpi(c, "started").await?, started.to_string(), "started");
+    let now = api.rows("waiting/now")?;
+    assert_eq!(kpi(c, "waiting_now").await?, now.len().to_string());
+    let listed = table(c, "waiting-now").await?;
+    assert_eq!(listed.len(), now.len().min(50), "who waits now");
+    for (shown, row) in listed.iter().zip(&now) {
+        assert_eq!(
+            number(&shown["days_waiting"]),
+            row["days_waiting"].to_string(),
+            "days waiting of {}",
+            row["toewijzing_nummer"]
+        );
+    }
+    assert_eq!(kpi(c, "handover").await?, handover.len().to_string());
+    let list = table(c, "handover").await?;
+    assert_eq!(list.len(), handover.len(), "the 18+ list");
+    for (shown, row) in list.iter().zip(&handover) {
+        assert_eq!(
+            shown["toewijzing_nummer"].as_str(),
+            Some(row["toewijzing_nummer"].to_string().as_str())
+        );
+    }
+    no_errors(c, "Zorgtraject").await
 }
 
 /// Where a token is required the page asks for one, keeps it for the tab, and shows the figures

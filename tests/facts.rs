@@ -499,6 +499,9 @@ mod scenarios {
             "v_realisation_monthly",
             "v_budget_ceilings",
             "v_rejections",
+            "v_waiting",
+            "v_trajectories",
+            "v_handover",
         ];
         match &db {
             Db::Sqlite(path) => {
@@ -516,7 +519,10 @@ mod scenarios {
                             .await
                             .unwrap();
                     assert!(
-                        !cols.is_empty() && !cols.iter().any(|c| c.contains("bsn")),
+                        !cols.is_empty()
+                            && !cols
+                                .iter()
+                                .any(|c| c.contains("bsn") || c.contains("geboorte")),
                         "{v}: {cols:?}"
                     );
                 }
@@ -538,7 +544,10 @@ mod scenarios {
                     .await
                     .unwrap();
                     assert!(
-                        !cols.is_empty() && !cols.iter().any(|c| c.contains("bsn")),
+                        !cols.is_empty()
+                            && !cols
+                                .iter()
+                                .any(|c| c.contains("bsn") || c.contains("geboorte")),
                         "{v}: {cols:?}"
                     );
                 }

@@ -336,6 +336,41 @@ pub mod scenarios {
                 .await;
             assert_eq!(http, cli, "rejections by {by}");
         }
+        // the care figures: the same tables from the CLI and the API, both defaulting to the
+        // last day the facts saw a message
+        for by in ["provider", "municipality", "category", "month"] {
+            for figure in ["waiting", "trajectories"] {
+                let cli = stats_csv(db, &[figure, "--by", by]);
+                let http = api
+                    .ok(&format!("/api/v1/{figure}?by={by}&format=csv"), None)
+                    .await;
+                assert_eq!(http, cli, "{figure} by {by}");
+            }
+        }
+        let cli = stats_csv(db, &["waiting", "--now", "--gemeente", "0513"]);
+        let http = api
+            .ok("/api/v1/waiting/now?gemeente=0513&format=csv", None)
+            .await;
+        assert_eq!(http, cli, "waiting now");
+        assert!(
+            cli.lines().count() > 1,
+            "nobody waits in the generated months"
+        );
+        let cli = stats_csv(
+            db,
+            &["handover", "--horizon", "24", "--as-of", "2025-03-31"],
+        );
+        let http = api
+            .ok(
+                "/api/v1/handover?horizon=24&as_of=2025-03-31&format=csv",
+                None,
+            )
+            .await;
+        assert_eq!(http, cli, "handover");
+        assert!(
+            cli.lines().count() > 1,
+            "nobody turns 18 in the generated months"
+        );
         // the default forecast year is the latest year of declared care
         let rows = api.json("/api/v1/forecast?by=payer", None).await;
         assert!(rows.iter().all(|r| r["year"] == 2025), "{rows:?}");

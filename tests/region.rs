@@ -15,7 +15,9 @@ use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use ijwmo::contracts::ContractSet;
 use ijwmo::facts::stats::{self, GroupBy};
 use ijwmo::facts::sweep::sweep;
-use ijwmo::facts::{Betalers, FactsConfig, FactsEngine, Partij, PrestatieKosten, TimelinessFact};
+use ijwmo::facts::{
+    Betalers, FactsConfig, FactsEngine, Partij, PrestatieKosten, TimelinessFact, ToewijzingKosten,
+};
 use ijwmo::generate::summary::Summary;
 use ijwmo::generate::{generate, Options};
 use ijwmo::pipeline::{Handled, Incoming, Pipeline, Settings};
@@ -60,6 +62,7 @@ struct Processed {
     window: (NaiveDate, NaiveDate),
     timeliness: Vec<TimelinessFact>,
     prestaties: Vec<PrestatieKosten>,
+    toewijzingen: Vec<ToewijzingKosten>,
     /// File name → first rule of an unprocessable file.
     unprocessable: BTreeMap<String, String>,
 }
@@ -144,6 +147,7 @@ async fn process(db: &Db) -> Processed {
         window,
         timeliness: store.timeliness_facts(None, None).await.unwrap(),
         prestaties: costs.prestaties,
+        toewijzingen: costs.toewijzingen,
         unprocessable,
     }
 }
@@ -242,6 +246,106 @@ on_both!(the_facts_find_exactly_what_the_generator_injected);
 
 mod scenarios {
     pub use super::the_facts_find_exactly_what_the_generator_injected;
+}
+
+/// Long waits and the group of 17-year-olds (issue 11, items 1 and 5).
+fn care_lifecycle(p: &Processed) {
+    use ijwmo::facts::query::{table, Facts, Filter, Query};
+    let s = &p.summary;
+    // exactly the allocations the summary lists wait more than 38 days from their Ingangsdatum
+    // to their first start, each as many days as it says
+    assert!(!s.long_waits.is_empty(), "no long wait");
+    let found: BTreeMap<(String, u32), i64> = p
+        .toewijzingen
+        .iter()
+        .filter_map(|t| {
+            let days = (t.traject.first_start? - t.ingangsdatum).num_days();
+            let key = (t.gemeente.clone(), u32::try_from(t.toewijzing_nummer).ok()?);
+            (days > 38).then_some((key, days))
+        })
+        .collect();
+    let injected: BTreeMap<(String, u32), i64> = s
+        .long_waits
+        .iter()
+        .map(|l| {
+            assert!(s.long_wait_providers.contains(&l.provider), "{l:?}");
+            (
+                (l.gemeente.clone(), l.toewijzing_nummer),
+                l.days_from_ingang,
+            )
+        })
+        .collect();
+    assert_eq!(found, injected, "long waits");
+    // and the figure shows them at their providers: a provider whose allocations all waited
+    // long has a median over 38 days, every other provider's p90 stays within 38
+    let facts = Facts::new(
+        vec![],
+        p.prestaties.clone(),
+        p.toewijzingen.clone(),
+        Default::default(),
+        Default::default(),
+    );
+    let waiting = table(
+        &facts,
+        &Filter::default(),
+        &Query::Waiting {
+            by: GroupBy::Provider,
+        },
+    )
+    .unwrap()
+    .to_csv();
+    let mut slow_seen = 0;
+    for line in waiting.lines().skip(1) {
+        let cols: Vec<&str> = line.split(',').collect();
+        let p90_ingang: i64 = cols[7].parse().unwrap_or(0);
+        if !s.long_wait_providers.iter().any(|a| a == cols[0]) {
+            assert!(p90_ingang <= 38, "{line}");
+        } else if p90_ingang > 38 {
+            slow_seen += 1;
+        }
+    }
+    assert!(
+        slow_seen > 0,
+        "no provider shows its long waits:\n{waiting}"
+    );
+
+    // the 17-year-olds: the month of the 18th birthday reached the facts (never the date), and
+    // the 18+ list holds every one of them whose allocation runs past it and is in force
+    assert!(
+        s.seventeen.len() >= 3,
+        "too few 17-year-olds: {}",
+        s.seventeen.len()
+    );
+    let by_key: BTreeMap<(&str, i64), &ToewijzingKosten> = p
+        .toewijzingen
+        .iter()
+        .map(|t| ((t.gemeente.as_str(), t.toewijzing_nummer), t))
+        .collect();
+    let as_of = facts.latest_day();
+    let list = table(
+        &facts,
+        &Filter::default(),
+        &Query::Handover { as_of, months: 12 },
+    )
+    .unwrap()
+    .to_csv();
+    let mut listed = 0;
+    for y in &s.seventeen {
+        let t = by_key[&(y.gemeente.as_str(), i64::from(y.toewijzing_nummer))];
+        let month = t
+            .traject
+            .turns_18_month
+            .map(|m| m.format("%Y-%m").to_string());
+        assert_eq!(month.as_deref(), Some(y.turns_18_month.as_str()), "{y:?}");
+        let expected = ijwmo::facts::handover::in_horizon(t, as_of, 12);
+        let row = format!(",{},{},", t.client, y.toewijzing_nummer);
+        assert_eq!(list.contains(&row), expected, "{y:?} on {as_of}:\n{list}");
+        listed += usize::from(expected);
+    }
+    assert!(
+        listed > 0,
+        "no 17-year-old on the 18+ list of {as_of}:\n{list}"
+    );
 }
 
 pub async fn the_facts_find_exactly_what_the_generator_injected(db: Db) {
@@ -443,6 +547,8 @@ pub async fn the_facts_find_exactly_what_the_generator_injected(db: Db) {
             "{gemeente}"
         );
     }
+
+    care_lifecycle(&p);
 
     // and no BSN reached the facts
     for f in &p.timeliness {

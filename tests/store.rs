@@ -147,6 +147,7 @@ fn toewijzing(bsn: &str, agb: &str, nummer: i64) -> Toewijzing {
         eenheid: None,
         frequentie: None,
         budget: None,
+        geboortedatum: Some(date(2012, 3, 4)),
         message_id: UNSET_ID,
         received_at: unset_at(),
     }

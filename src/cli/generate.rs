@@ -83,5 +83,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         s.corrections.len(),
         s.malformed.len()
     );
+    println!(
+        "care figures: {} long waits at {} providers, {} allocations of 17-year-olds",
+        s.long_waits.len(),
+        s.long_wait_providers.len(),
+        s.seventeen.len()
+    );
     Ok(ExitCode::SUCCESS)
 }

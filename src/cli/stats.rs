@@ -1,5 +1,5 @@
-//! `ijwmo stats late|costs|rejections|forecast`: the analysts' statistics from the facts, as a table, CSV
-//! or JSON. What each number means: docs/facts.md.
+//! `ijwmo stats late|costs|rejections|forecast|waiting|trajectories|handover`: the analysts'
+//! statistics from the facts, as a table, CSV or JSON. What each number means: docs/facts.md.
 
 use super::store_args::{block_on, StoreArgs};
 use anyhow::Context;
@@ -86,6 +86,58 @@ enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Waiting time to care: days from the request (or the 301) and from the Ingangsdatum to
+    /// the actual start, per month of start; with --now, who is waiting.
+    Waiting {
+        /// provider, municipality, category, product or month (of the start)
+        #[arg(long, value_enum, default_value_t = GroupBy::Provider)]
+        by: GroupBy,
+        /// List the allocations in force without a start instead (pseudonymised)
+        #[arg(long)]
+        now: bool,
+        /// The day --now looks at [default: the last day the facts saw a message]
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<NaiveDate>,
+        #[command(flatten)]
+        filter: CareFilter,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Trajectory length (start to definitive end), ended according to plan or early, and
+    /// re-entry within 6 and 12 months, per month of end.
+    Trajectories {
+        /// provider, municipality, category, product or month (of the end)
+        #[arg(long, value_enum, default_value_t = GroupBy::Provider)]
+        by: GroupBy,
+        /// The day the re-entry windows are judged on [default: the last day the facts saw a
+        /// message]
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<NaiveDate>,
+        #[command(flatten)]
+        filter: CareFilter,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Jeugdwet clients turning 18 within the horizon while an allocation runs past the
+    /// birthday (pseudonymised, with the allocation number).
+    Handover {
+        /// Months ahead, the as-of month included
+        #[arg(long, value_name = "MONTHS", default_value_t = ijwmo::facts::handover::HORIZON_MONTHS)]
+        horizon: u32,
+        /// The day the list is drawn up on [default: the last day the facts saw a message]
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<NaiveDate>,
+        #[command(flatten)]
+        filter: CareFilter,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Realisation to date, remaining commitments and the forecast for a year.
     Forecast {
         /// The calendar year [default: this year]
@@ -101,6 +153,57 @@ enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum StandardArg {
+    Ijw,
+    Iwmo,
+}
+
+/// The filters of the care figures (waiting, trajectories, handover).
+#[derive(Clone, clap::Args)]
+struct CareFilter {
+    /// First month counted (YYYY-MM-DD; its month): of the start (waiting) or end
+    /// (trajectories); the lists ignore it
+    #[arg(long, value_name = "DATE")]
+    from: Option<NaiveDate>,
+    /// Last month counted (YYYY-MM-DD; its month)
+    #[arg(long, value_name = "DATE")]
+    to: Option<NaiveDate>,
+    /// Only this allocating municipality (gemeentecode)
+    #[arg(long, value_name = "CODE")]
+    gemeente: Option<String>,
+    /// Only this provider (AGB code)
+    #[arg(long, value_name = "AGB")]
+    agb: Option<String>,
+    /// Only Jeugdwet or Wmo
+    #[arg(long, value_enum)]
+    standard: Option<StandardArg>,
+    /// Only this product category
+    #[arg(long, value_name = "CODE")]
+    categorie: Option<String>,
+    /// Only this contract segment
+    #[arg(long)]
+    segment: Option<String>,
+}
+
+impl CareFilter {
+    fn filter(self) -> Filter {
+        Filter {
+            from: self.from,
+            to: self.to,
+            gemeente: self.gemeente,
+            agb: self.agb,
+            standard: self.standard.map(|s| match s {
+                StandardArg::Ijw => ijwmo::message::kind::Standard::Ijw,
+                StandardArg::Iwmo => ijwmo::message::kind::Standard::Iwmo,
+            }),
+            categorie: self.categorie,
+            segment: self.segment,
+            ..Filter::default()
+        }
+    }
 }
 
 /// The payer rules for `--by payer`.
@@ -184,6 +287,49 @@ async fn table(command: Command) -> anyhow::Result<(Table, Format)> {
             };
             (Query::Rejections { by }, filter, None, store, format)
         }
+        Command::Waiting {
+            by,
+            now,
+            as_of,
+            filter,
+            format,
+            store,
+        } => {
+            // the day is settled once the facts are loaded (see below)
+            let query = if now {
+                Query::WaitingNow {
+                    as_of: as_of.unwrap_or(NaiveDate::MIN),
+                }
+            } else {
+                Query::Waiting { by }
+            };
+            (query, filter.filter(), None, store, format)
+        }
+        Command::Trajectories {
+            by,
+            as_of,
+            filter,
+            format,
+            store,
+        } => {
+            let as_of = as_of.unwrap_or(NaiveDate::MIN);
+            let query = Query::Trajectories { by, as_of };
+            (query, filter.filter(), None, store, format)
+        }
+        Command::Handover {
+            horizon,
+            as_of,
+            filter,
+            format,
+            store,
+        } => {
+            let as_of = as_of.unwrap_or(NaiveDate::MIN);
+            let query = Query::Handover {
+                as_of,
+                months: horizon,
+            };
+            (query, filter.filter(), None, store, format)
+        }
         Command::Forecast {
             year,
             by,
@@ -205,6 +351,7 @@ async fn table(command: Command) -> anyhow::Result<(Table, Format)> {
     let facts = Facts::load_for(store.as_ref(), &query, &filter, betalers)
         .await
         .context("reading the facts")?;
+    let query = query::with_default_day(query, &facts);
     let table = query::table(&facts, &filter, &query)?;
     Ok((table, format))
 }

@@ -22,7 +22,7 @@ use crate::contracts::{Contract, ContractContext};
 use crate::message::kind::Standard;
 use crate::protocol::deadlines::{first_of_month, local_date};
 use crate::rules::cross::declaratie::iso_weken;
-use crate::state::{ClientState, LeveringSoort, Toewijzing};
+use crate::state::{ClientState, Toewijzing};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
 
@@ -100,6 +100,9 @@ pub struct ToewijzingKosten {
     pub commitment_cents: Option<i64>,
     /// Net approved on this allocation so far.
     pub realised_cents: i64,
+    /// Request, start, end and the 18th birthday's month (see [`super::traject`]).
+    #[serde(flatten)]
+    pub traject: super::traject::Traject,
 }
 
 /// Half-up rounding of `a / b` for a non-negative `b` (any sign of `a`).
@@ -197,32 +200,7 @@ pub fn price(units: i64, eenheid: &str, c: &Contract) -> Option<i64> {
 /// The end of care on an allocation: the last definitive stop's Einddatum when every delivery
 /// on it was stopped definitively (and there was one), else None.
 fn zorg_beeindigd(state: &ClientState, nummer: i64) -> Option<NaiveDate> {
-    let live = |l: &&crate::state::Levering| l.toewijzing_nummer == Some(nummer) && !l.deleted;
-    let starts: Vec<_> = state
-        .leveringen
-        .iter()
-        .filter(live)
-        .filter(|l| l.soort == LeveringSoort::Start)
-        .collect();
-    let mut last = None;
-    for s in &starts {
-        let def = state
-            .leveringen
-            .iter()
-            .filter(live)
-            .filter(|l| {
-                l.soort == LeveringSoort::Stop
-                    && l.begindatum == s.begindatum
-                    && l.reden_beeindiging.as_deref() != Some("20")
-            })
-            .filter_map(|l| l.einddatum)
-            .max();
-        match def {
-            Some(e) => last = last.max(Some(e)),
-            None => return None,
-        }
-    }
-    last
+    super::traject::definitive_end(state, nummer).map(|(end, _)| end)
 }
 
 /// The contract pricing an allocation: for its product on its Ingangsdatum (a specific
@@ -298,6 +276,7 @@ pub fn toewijzing_rows(
             .to_string(),
             commitment_cents: None,
             realised_cents: realised,
+            traject: super::traject::of(state, t, end),
         };
         row.commitment_cents = commitment_total(&row);
         out.push(row);
@@ -478,6 +457,7 @@ mod tests {
             basis: "omvang".into(),
             commitment_cents: None,
             realised_cents: 0,
+            traject: Default::default(),
         }
     }
 

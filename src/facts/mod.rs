@@ -22,12 +22,16 @@
 pub mod betaler;
 pub mod cost;
 pub mod engine;
+pub mod handover;
 pub mod pseudonym;
 pub mod query;
 pub mod rejections;
 pub mod stats;
 pub mod sweep;
 pub mod timeliness;
+pub mod traject;
+pub mod trajectories;
+pub mod waiting;
 
 pub use betaler::Betalers;
 pub use cost::{PrestatieKosten, ToewijzingKosten};

@@ -15,6 +15,8 @@
 //!   no payer, so on late reporting and obligations `betaler` selects the obligations of the
 //!   allocations of that municipality (as `gemeente` does): the allocating municipality is the
 //!   one the obligations are owed to or by;
+//! - the care figures count an allocation in the month of its start (waiting) or end
+//!   (trajectories); the lists of one day (waiting now, handover) ignore the period;
 //! - a timeliness fact's segment is the contract segment of its provider's product (facts
 //!   without a product, such as a retour on a whole message, have none and drop out when a
 //!   segment is asked for).
@@ -81,6 +83,17 @@ pub enum Query {
     /// `stats rejections`: provider, municipality, product, month or retour code (see
     /// [`super::rejections`]).
     Rejections { by: GroupBy },
+    /// `stats waiting`: provider, municipality, category, product or month of start (see
+    /// [`super::waiting`]).
+    Waiting { by: GroupBy },
+    /// `stats waiting --now`: who is waiting on `as_of` (a list).
+    WaitingNow { as_of: NaiveDate },
+    /// `stats trajectories`: provider, municipality, category, product or month of end (see
+    /// [`super::trajectories`]); re-entry windows judged as of `as_of`.
+    Trajectories { by: GroupBy, as_of: NaiveDate },
+    /// `stats handover`: Jeugdwet clients turning 18 within `months` of `as_of` (a list, see
+    /// [`super::handover`]).
+    Handover { as_of: NaiveDate, months: u32 },
 }
 
 /// The groupings each table offers, its default first: the one list the CLI's check and the
@@ -101,6 +114,11 @@ pub mod groupings {
     ];
     pub const FORECAST: &[GroupBy] = &[Provider, Municipality, Payer, Product, Segment];
     pub const REJECTIONS: &[GroupBy] = &[Provider, Municipality, Product, Month, RetourCode];
+    pub const WAITING: &[GroupBy] = &[Provider, Municipality, Category, Product, Month];
+    pub const TRAJECTORIES: &[GroupBy] = &[Provider, Municipality, Category, Product, Month];
+    /// The lists (waiting now, handover) have no grouping: their rows are ordered per
+    /// municipality.
+    pub const LISTS: &[GroupBy] = &[Municipality];
 }
 
 impl Query {
@@ -111,6 +129,9 @@ impl Query {
             Query::Costs { .. } => groupings::COSTS,
             Query::Forecast { .. } => groupings::FORECAST,
             Query::Rejections { .. } => groupings::REJECTIONS,
+            Query::Waiting { .. } => groupings::WAITING,
+            Query::Trajectories { .. } => groupings::TRAJECTORIES,
+            Query::WaitingNow { .. } | Query::Handover { .. } => groupings::LISTS,
         }
     }
 
@@ -120,7 +141,10 @@ impl Query {
             Query::Late { by }
             | Query::Costs { by, .. }
             | Query::Forecast { by, .. }
-            | Query::Rejections { by } => *by,
+            | Query::Rejections { by }
+            | Query::Waiting { by }
+            | Query::Trajectories { by, .. } => *by,
+            Query::WaitingNow { .. } | Query::Handover { .. } => GroupBy::Municipality,
         }
     }
 
@@ -312,6 +336,39 @@ impl Facts {
         })
     }
 
+    /// The allocations the filter keeps for a care figure: `month` is the month the figure
+    /// counts an allocation in (start or end; without one it drops out when a period is
+    /// asked); `betaler` selects the allocating municipality, as for rejections.
+    fn care_allocations<'a>(
+        &'a self,
+        filter: &'a Filter,
+        month: impl Fn(&ToewijzingKosten) -> Option<NaiveDate> + 'a,
+    ) -> impl Iterator<Item = &'a ToewijzingKosten> + 'a {
+        let first = |d: NaiveDate| d.with_day(1).unwrap_or(d);
+        let period = filter.from.is_some() || filter.to.is_some();
+        self.allocations(filter).filter(move |t| {
+            eq(&filter.betaler, &t.gemeente)
+                && (!period
+                    || month(t).is_some_and(|m| {
+                        filter.from.is_none_or(|f| m >= first(f))
+                            && filter.to.is_none_or(|to| m <= first(to))
+                    }))
+        })
+    }
+
+    /// The last day the cost facts saw a message (an allocation or a declaration received),
+    /// and never after today: the default "now" of the care figures, so a database of an
+    /// earlier period (the demo) shows who was waiting then.
+    pub fn latest_day(&self) -> NaiveDate {
+        let today = crate::protocol::deadlines::local_date(chrono::Utc::now());
+        self.toewijzingen
+            .iter()
+            .filter_map(|t| t.traject.allocated_on)
+            .chain(self.prestaties.iter().map(|p| p.received_on))
+            .max()
+            .map_or(today, |d| d.min(today))
+    }
+
     /// The values the filters can take (for the dashboard's choices). Collected as borrowed
     /// values and months as numbers, then turned into strings once: a year of the region
     /// has millions of rows and a few hundred distinct values.
@@ -403,7 +460,58 @@ pub fn table(facts: &Facts, filter: &Filter, query: &Query) -> Result<Table, Que
             *by,
             &facts.calendar,
         ),
+        Query::Waiting { by } => super::waiting::waiting_of(
+            facts.care_allocations(filter, super::waiting::start_month),
+            *by,
+        ),
+        Query::WaitingNow { as_of } => {
+            let now = without_period(filter);
+            super::waiting::waiting_now(facts.care_allocations(&now, |_| None), *as_of)
+        }
+        Query::Trajectories { by, as_of } => super::trajectories::trajectories_of(
+            facts.care_allocations(filter, super::trajectories::end_month),
+            &super::trajectories::Heraanmeldingen::of(&facts.toewijzingen),
+            *by,
+            *as_of,
+        ),
+        Query::Handover { as_of, months } => {
+            let now = without_period(filter);
+            super::handover::handover_of(facts.care_allocations(&now, |_| None), *as_of, *months)
+        }
     })
+}
+
+/// `query` with an as-of day left unset ([`NaiveDate::MIN`]) replaced by the facts' latest
+/// day ([`Facts::latest_day`]): the CLI and the API default the same way.
+pub fn with_default_day(query: Query, facts: &Facts) -> Query {
+    let day = |d: NaiveDate| {
+        if d == NaiveDate::MIN {
+            facts.latest_day()
+        } else {
+            d
+        }
+    };
+    match query {
+        Query::WaitingNow { as_of } => Query::WaitingNow { as_of: day(as_of) },
+        Query::Trajectories { by, as_of } => Query::Trajectories {
+            by,
+            as_of: day(as_of),
+        },
+        Query::Handover { as_of, months } => Query::Handover {
+            as_of: day(as_of),
+            months,
+        },
+        q => q,
+    }
+}
+
+/// The lists of one day (waiting now, handover) have no period: it is ignored.
+fn without_period(filter: &Filter) -> Filter {
+    Filter {
+        from: None,
+        to: None,
+        ..filter.clone()
+    }
 }
 
 /// The group value of the regional median row (see [`with_regional_median`]).

@@ -31,6 +31,8 @@ pub enum GroupBy {
     Rule,
     /// The retour code of rejected lines (costs; a line with two codes counts under both).
     RetourCode,
+    /// The product category alone (`45`; the care figures: waiting, trajectories).
+    Category,
 }
 
 impl GroupBy {
@@ -44,6 +46,7 @@ impl GroupBy {
             GroupBy::Payer => "payer",
             GroupBy::Rule => "rule",
             GroupBy::RetourCode => "retour_code",
+            GroupBy::Category => "category",
         }
     }
 
@@ -53,7 +56,7 @@ impl GroupBy {
     }
 }
 
-fn product(categorie: Option<&str>, code: Option<&str>) -> String {
+pub(super) fn product(categorie: Option<&str>, code: Option<&str>) -> String {
     match (categorie, code) {
         (Some(c), Some(p)) => format!("{c}/{p}"),
         (Some(c), None) => c.to_string(),
@@ -106,6 +109,7 @@ pub fn late_of<'a>(facts: impl IntoIterator<Item = &'a TimelinessFact>, by: Grou
             GroupBy::Month => f.due_date.format("%Y-%m").to_string(),
             GroupBy::Rule => f.kind.rule().to_string(),
             GroupBy::Segment | GroupBy::RetourCode => "-".to_string(),
+            GroupBy::Category => f.categorie.clone().unwrap_or_else(|| "-".into()),
         };
         let k = ObligationKind::ALL
             .iter()
@@ -178,6 +182,7 @@ pub(super) fn line_groups(p: &PrestatieKosten, by: GroupBy) -> Vec<String> {
         GroupBy::Month => p.period_month.format("%Y-%m").to_string(),
         GroupBy::Segment => p.segment.clone().unwrap_or_else(|| "-".into()),
         GroupBy::Rule => "-".into(),
+        GroupBy::Category => p.categorie.clone(),
         GroupBy::RetourCode => {
             if p.status == "goedgekeurd" {
                 return Vec::new();
@@ -387,6 +392,7 @@ pub fn forecast_of<'a>(
         GroupBy::Product => product(t.categorie.as_deref(), t.productcode.as_deref()),
         GroupBy::Month | GroupBy::Rule | GroupBy::RetourCode => "-".to_string(),
         GroupBy::Segment => t.segment.clone().unwrap_or_else(|| "-".into()),
+        GroupBy::Category => t.categorie.clone().unwrap_or_else(|| "-".into()),
     };
     let in_year: Vec<&PrestatieKosten> = lines
         .into_iter()
@@ -512,6 +518,7 @@ mod tests {
             basis: "omvang".into(),
             commitment_cents: None,
             realised_cents: 0,
+            traject: Default::default(),
         }
     }
 

@@ -191,6 +191,10 @@ struct Gen {
     summary: Summary,
     links: HashMap<u64, Linked>,
     providers_seen: BTreeSet<String>,
+    /// Allocations whose long wait is in the summary already (gemeente, ToewijzingNummer).
+    long_waits_noted: BTreeSet<(&'static str, u32)>,
+    /// Jeugdwet clients of the window counted for the group of 17-year-olds.
+    jeugd_clients: u32,
     out: Output,
 }
 
@@ -268,6 +272,8 @@ pub fn generate(opts: &Options, dir: &Path) -> Result<Summary, GenerateError> {
         summary: Summary::default(),
         links: HashMap::new(),
         providers_seen: BTreeSet::new(),
+        long_waits_noted: BTreeSet::new(),
+        jeugd_clients: 0,
         out,
     };
     g.run()?;
@@ -278,6 +284,11 @@ pub fn generate(opts: &Options, dir: &Path) -> Result<Summary, GenerateError> {
         providers_seen,
         ..
     } = g;
+    summary.long_wait_providers = (world.providers.iter().enumerate())
+        .filter(|(i, _)| plan::waits_long(*i))
+        .map(|(_, p)| p.agb.clone())
+        .collect();
+    summary.long_wait_days = plan::LONG_WAIT_DAYS;
     summary.generator.seed = opts.seed;
     summary.generator.months = opts.months;
     summary.generator.scale = opts.scale;

@@ -281,6 +281,15 @@ pub fn person<R: Rng>(rng: &mut R, age: u32, on: NaiveDate) -> Person {
     }
 }
 
+/// The month (YYYY-MM) in which a person born on `born` turns 18 (29 February: 28 February,
+/// as the facts count it).
+pub fn eighteenth(born: NaiveDate) -> String {
+    born.checked_add_months(chrono::Months::new(18 * 12))
+        .unwrap_or(born)
+        .format("%Y-%m")
+        .to_string()
+}
+
 /// The initial of a first name without diacritics (LDT_Voorletters allows letters only).
 fn initial(name: &str) -> String {
     name.chars()

@@ -9,7 +9,7 @@ use super::clock::Moment;
 use super::messages::{
     Aangevraagd, Body, Client, Omvang, Regie, Relatie, Spec, TeWijzigen, Toegewezen, Verwijzer,
 };
-use super::summary::MissingStop;
+use super::summary::{LongWait, MissingStop, Seventeen};
 use super::world::{self, CENTRUM, GEMEENTEN};
 use super::{ClientRef, Gen, Note};
 use crate::message::kind::{MessageKind, Standard};
@@ -90,6 +90,8 @@ pub(super) struct Allocation {
     pub debits: Vec<Debit>,
     /// The corrected debit of last month's credit.
     pub pending: Option<PendingCorrection>,
+    /// Its first start was put off: a long wait (see [`LONG_WAIT_DAYS`]).
+    pub long_wait: bool,
     /// Rejected lines to send again, corrected.
     pub resubmit: Vec<PendingCorrection>,
     /// First days of the months that have an approved debit: the declaration obligation of
@@ -141,6 +143,8 @@ impl Episode {
 
 /// What all messages of one episode share.
 struct Ctx {
+    /// The client belongs to the group of 17-year-olds (summary `seventeen`).
+    seventeen: bool,
     g: usize,
     prov: usize,
     domain: Standard,
@@ -168,6 +172,18 @@ struct MainEnd {
     last_day: Option<NaiveDate>,
     reason: &'static str,
 }
+
+/// How much later than usual the first start comes at a provider whose clients wait long.
+pub(super) const LONG_WAIT_DAYS: i64 = 45;
+
+/// The providers whose clients wait long: every tenth of the world's (a fixed choice, so the
+/// region's randomness is not spent on it).
+pub(super) fn waits_long(prov: usize) -> bool {
+    prov % 10 == 3
+}
+
+/// Every how manieth Jeugdwet client of the window is 17.
+const SEVENTEEN_EVERY: u32 = 4;
 
 pub(super) fn add_months(d: NaiveDate, n: u32) -> NaiveDate {
     d.checked_add_months(Months::new(n)).unwrap_or(d)
@@ -321,6 +337,7 @@ impl Gen {
             pending: None,
             resubmit: Vec::new(),
             declared_months: std::collections::BTreeSet::new(),
+            long_wait: false,
         }
     }
 
@@ -343,9 +360,16 @@ impl Gen {
         )
     }
 
-    fn client(&mut self, s: usize, g: usize, on: NaiveDate, product: &Product) -> ClientRef {
+    fn client(
+        &mut self,
+        s: usize,
+        g: usize,
+        on: NaiveDate,
+        product: &Product,
+        age: Option<u32>,
+    ) -> ClientRef {
         let seg = &SEGMENTS[s];
-        let age = self.rng.random_range(seg.age.0..=seg.age.1);
+        let age = age.unwrap_or_else(|| self.rng.random_range(seg.age.0..=seg.age.1));
         let person = super::people::person(&mut self.rng, age, on);
         // beschermd wonen clients live anywhere in the region; Gouda pays
         let home = if seg.centrum {
@@ -426,8 +450,13 @@ impl Gen {
             Some(a) => {
                 let months = self.rng.random_range(seg.months.0..=seg.months.1);
                 let client_on = a;
-                let client = self.client(s, g, client_on, &main);
-                let ctx = self.ctx(s, g, prov, client);
+                let seventeen = seg.domain == Standard::Ijw && seg.age.1 >= 17 && {
+                    self.jeugd_clients += 1;
+                    self.jeugd_clients % SEVENTEEN_EVERY == 0
+                };
+                let client = self.client(s, g, client_on, &main, seventeen.then_some(17));
+                let mut ctx = self.ctx(s, g, prov, client);
+                ctx.seventeen = seventeen;
                 let vot = self.rng.random_bool(seg.vot_share);
                 if vot {
                     let req_start = if seg.crisis {
@@ -479,7 +508,7 @@ impl Gen {
                 );
             }
         };
-        let client = self.client(s, g, ingang, &main);
+        let client = self.client(s, g, ingang, &main, None);
         let ctx = self.ctx(s, g, prov, client);
         self.plan_allocated(
             ctx, &seg, main, omvang, budget, secondary, first_301, ingang, einde, refs, history,
@@ -488,6 +517,7 @@ impl Gen {
 
     fn ctx(&self, s: usize, g: usize, prov: usize, client: ClientRef) -> Ctx {
         Ctx {
+            seventeen: false,
             g,
             prov,
             domain: SEGMENTS[s].domain,
@@ -798,6 +828,16 @@ impl Gen {
             },
             profile.mean_days_late,
         );
+        if stop.is_none() && a.long_wait && self.long_waits_noted.insert((ctx.gcode, a.nummer)) {
+            self.summary.long_waits.push(LongWait {
+                toewijzing_nummer: a.nummer,
+                provider: ctx.agb.clone(),
+                gemeente: ctx.gcode.to_string(),
+                ingangsdatum: a.ingangsdatum().to_string(),
+                begindatum: begin.to_string(),
+                days_from_ingang: (begin - a.ingangsdatum()).num_days(),
+            });
+        }
         let first = self.clock.on_or_after(reference);
         // lateness only for obligations of the window (their reference date lies inside it);
         // the history and the consequences after the window are on time
@@ -887,6 +927,19 @@ impl Gen {
         } else {
             ingang + self.days(0, 10)
         };
+        // a long wait at the providers that make their clients wait: the main product only
+        // (a secondary one starts after it), and only where the allocation leaves room
+        let long_wait = !history
+            && !seg.crisis
+            && secondary.is_none()
+            && waits_long(ctx.prov)
+            && einde.is_none_or(|e| start + Duration::days(LONG_WAIT_DAYS + 60) <= e);
+        let start = if long_wait {
+            start + Duration::days(LONG_WAIT_DAYS)
+        } else {
+            start
+        };
+        allocations[0].long_wait = long_wait;
         if history {
             // usage before the window, so totals over the whole validity stay realistic
             let a = &mut allocations[0];
@@ -978,6 +1031,17 @@ impl Gen {
             }
         }
         self.emit_toewijzingen(&ctx, &allocations);
+        if ctx.seventeen {
+            let month = super::people::eighteenth(ctx.client.person.geboortedatum);
+            for a in &allocations {
+                self.summary.seventeen.push(Seventeen {
+                    toewijzing_nummer: a.nummer,
+                    provider: ctx.agb.clone(),
+                    gemeente: ctx.gcode.to_string(),
+                    turns_18_month: month.clone(),
+                });
+            }
+        }
         let episode = Episode {
             client: ctx.client.clone(),
             allocations,

@@ -34,6 +34,39 @@ pub struct Summary {
     /// Files that are not valid messages, each sent before the valid message it precedes.
     pub malformed: Vec<Malformed>,
     pub providers: Vec<ProviderSummary>,
+    /// Long waits for care (issue 11, item 1): at the providers listed, the first start of
+    /// every allocation of the window with room for it comes `long_wait_days` later than usual.
+    /// Every other allocation starts at most 38 days after its Ingangsdatum (10 for the main
+    /// product, 7–28 more for a secondary one), so these are exactly the waits from the
+    /// Ingangsdatum over 38 days.
+    pub long_wait_providers: Vec<String>,
+    pub long_wait_days: i64,
+    pub long_waits: Vec<LongWait>,
+    /// The group of 17-year-olds (issue 11, item 5): every fourth Jeugdwet client of the window
+    /// is 17 on the day the episode begins, so turns 18 within a year; their allocations.
+    pub seventeen: Vec<Seventeen>,
+}
+
+/// One allocation whose first start was put off (a long wait).
+#[derive(Debug, Clone, Serialize)]
+pub struct LongWait {
+    pub toewijzing_nummer: u32,
+    pub provider: String,
+    pub gemeente: String,
+    /// The allocation's Ingangsdatum and the Begindatum of its first start (305).
+    pub ingangsdatum: String,
+    pub begindatum: String,
+    pub days_from_ingang: i64,
+}
+
+/// One allocation of a client of the group of 17-year-olds.
+#[derive(Debug, Clone, Serialize)]
+pub struct Seventeen {
+    pub toewijzing_nummer: u32,
+    pub provider: String,
+    pub gemeente: String,
+    /// The month of the client's 18th birthday (YYYY-MM), all the facts may keep.
+    pub turns_18_month: String,
 }
 
 #[derive(Debug, Default, Serialize)]

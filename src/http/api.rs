@@ -75,7 +75,7 @@ impl IntoResponse for ApiError {
 }
 
 /// The endpoints: path and what it answers (the index and the OpenAPI description).
-pub const ENDPOINTS: [(&str, &str); 8] = [
+pub const ENDPOINTS: [(&str, &str); 12] = [
     ("/api/v1/", "this list"),
     ("/api/v1/openapi.json", "OpenAPI 3 description of every endpoint"),
     ("/api/v1/meta", "what the filters can offer within the caller's scope, and the scope"),
@@ -84,6 +84,10 @@ pub const ENDPOINTS: [(&str, &str); 8] = [
     ("/api/v1/rejections", "rejected declaration lines and amounts as a share of what was declared, and resubmissions (ijwmo stats rejections)"),
     ("/api/v1/forecast", "realised, remaining commitments and forecast for a year against the budget ceilings (ijwmo stats forecast)"),
     ("/api/v1/obligations", "the obligations behind a figure, late and overdue first (pseudonymised)"),
+    ("/api/v1/waiting", "waiting time from the request and from the Ingangsdatum to the actual start (ijwmo stats waiting)"),
+    ("/api/v1/waiting/now", "allocations in force without a start, the longest wait first (pseudonymised; ijwmo stats waiting --now)"),
+    ("/api/v1/trajectories", "trajectory length, ended according to plan or early, re-entry within 6 and 12 months (ijwmo stats trajectories)"),
+    ("/api/v1/handover", "Jeugdwet clients turning 18 within the horizon with an allocation running past it (pseudonymised; ijwmo stats handover)"),
 ];
 
 pub fn routes() -> Router<Arc<HttpState>> {
@@ -96,6 +100,10 @@ pub fn routes() -> Router<Arc<HttpState>> {
         .route("/forecast", get(forecast))
         .route("/rejections", get(rejections))
         .route("/obligations", get(obligations))
+        .route("/waiting", get(waiting))
+        .route("/waiting/now", get(waiting_now))
+        .route("/trajectories", get(trajectories))
+        .route("/handover", get(handover))
 }
 
 fn scope_of(state: &HttpState, headers: &HeaderMap) -> Result<Scope, ApiError> {
@@ -287,6 +295,85 @@ async fn rejections(
     let loaded = state.facts.get().await?;
     let table = scoped_table(&loaded.facts, &scope, filter, &Query::Rejections { by })?;
     Ok(render(&table, format, "rejections", &loaded))
+}
+
+async fn waiting(
+    State(state): St,
+    headers: HeaderMap,
+    QueryString(raw): Raw,
+) -> Result<Response, ApiError> {
+    let scope = scope_of(&state, &headers)?;
+    let p = Params::new(raw, &known(&["by"]))?;
+    let filter = p.filter()?;
+    let format = p.format()?;
+    let by = p.by(groupings::WAITING)?;
+    let loaded = state.facts.get().await?;
+    let table = scoped_table(&loaded.facts, &scope, filter, &Query::Waiting { by })?;
+    Ok(render(&table, format, "waiting", &loaded))
+}
+
+/// A list of one day (waiting now, handover): narrowed to the scope, no regional median.
+fn scoped_list(
+    loaded: &super::cache::Loaded,
+    scope: &Scope,
+    mut filter: Filter,
+    query: Query,
+) -> Result<Table, ApiError> {
+    restrict(scope, &mut filter, false)?;
+    let query = query::with_default_day(query, &loaded.facts);
+    Ok(query::table(&loaded.facts, &filter, &query)?)
+}
+
+async fn waiting_now(
+    State(state): St,
+    headers: HeaderMap,
+    QueryString(raw): Raw,
+) -> Result<Response, ApiError> {
+    let scope = scope_of(&state, &headers)?;
+    let p = Params::new(raw, &known(&["as_of"]))?;
+    let filter = p.filter()?;
+    let format = p.format()?;
+    let as_of = p.day("as_of")?.unwrap_or(chrono::NaiveDate::MIN);
+    let loaded = state.facts.get().await?;
+    let table = scoped_list(&loaded, &scope, filter, Query::WaitingNow { as_of })?;
+    Ok(render(&table, format, "waiting-now", &loaded))
+}
+
+async fn trajectories(
+    State(state): St,
+    headers: HeaderMap,
+    QueryString(raw): Raw,
+) -> Result<Response, ApiError> {
+    let scope = scope_of(&state, &headers)?;
+    let p = Params::new(raw, &known(&["by", "as_of"]))?;
+    let filter = p.filter()?;
+    let format = p.format()?;
+    let by = p.by(groupings::TRAJECTORIES)?;
+    let as_of = p.day("as_of")?.unwrap_or(chrono::NaiveDate::MIN);
+    let loaded = state.facts.get().await?;
+    let query = query::with_default_day(Query::Trajectories { by, as_of }, &loaded.facts);
+    let table = scoped_table(&loaded.facts, &scope, filter, &query)?;
+    Ok(render(&table, format, "trajectories", &loaded))
+}
+
+async fn handover(
+    State(state): St,
+    headers: HeaderMap,
+    QueryString(raw): Raw,
+) -> Result<Response, ApiError> {
+    let scope = scope_of(&state, &headers)?;
+    let p = Params::new(raw, &known(&["as_of", "horizon"]))?;
+    let filter = p.filter()?;
+    let format = p.format()?;
+    let as_of = p.day("as_of")?.unwrap_or(chrono::NaiveDate::MIN);
+    let months = p.number(
+        "horizon",
+        crate::facts::handover::HORIZON_MONTHS as usize,
+        120,
+    )? as u32;
+    let loaded = state.facts.get().await?;
+    let table = scoped_list(&loaded, &scope, filter, Query::Handover { as_of, months })?;
+    Ok(render(&table, format, "handover", &loaded))
 }
 
 async fn obligations(

@@ -91,6 +91,20 @@ pub fn document() -> Value {
             "/api/v1/rejections": table_op("declared_lines, rejected_lines, rejected_lines_pct, declared, rejected (euros), rejected_pct, resubmitted, median_wd_to_approval (debit lines; by retour_code the shares are of everything declared)", vec![
                 by(&["provider", "municipality", "product", "month", "retour_code"]),
             ]),
+            "/api/v1/waiting": table_op("per group: started, retroactive (started before the 301, left out of the waits), counted, median_days_from_request, p90_days_from_request, median_days_from_ingang, p90_days_from_ingang (calendar days; from/to select the month of the start)", vec![
+                by(&["provider", "municipality", "category", "product", "month"]),
+            ]),
+            "/api/v1/waiting/now": table_op("allocations in force on as_of without a start, the longest wait first: gemeente, agb, client_pseudonym, toewijzing_nummer, standard, categorie, productcode, waiting_since, days_waiting, ingangsdatum, days_since_ingang (from/to are ignored)", vec![
+                param("as_of", "the day (default: the last day the facts saw a message)", text("^[0-9]{4}-[0-9]{2}-[0-9]{2}$")),
+            ]),
+            "/api/v1/trajectories": table_op("per group: ended, median_days, p90_days, volgens_plan, volgens_plan_pct, voortijdig, voortijdig_pct, observed_6m, reentry_6m, reentry_6m_pct, observed_12m, reentry_12m, reentry_12m_pct (from/to select the month of the end)", vec![
+                by(&["provider", "municipality", "category", "product", "month"]),
+                param("as_of", "the day the re-entry windows are judged on (default: the last day the facts saw a message)", text("^[0-9]{4}-[0-9]{2}-[0-9]{2}$")),
+            ]),
+            "/api/v1/handover": table_op("Jeugdwet allocations running past the client's 18th birthday within the horizon: gemeente, agb, client_pseudonym, toewijzing_nummer, categorie, productcode, turns_18_month, ingangsdatum, einddatum, first_start (from/to are ignored)", vec![
+                param("as_of", "the day (default: the last day the facts saw a message)", text("^[0-9]{4}-[0-9]{2}-[0-9]{2}$")),
+                param("horizon", "months ahead, the as-of month included (default 12, at most 120)", json!({"type": "integer", "minimum": 0, "maximum": 120})),
+            ]),
             "/api/v1/obligations": table_op("the obligations behind a figure, late and overdue first, then by due date; header X-Total-Count", vec![
                 param("status", "comma-separated: on_time, late, overdue, open", json!({"type": "string"})),
                 param("kind", "comma-separated obligation kinds (retour, declaratie_antwoord, start, stop, antwoord_vot, antwoord_vow, eindantwoord_vot, eindantwoord_vow, woonplaatsbeginsel, declaratie)", json!({"type": "string"})),

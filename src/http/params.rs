@@ -92,6 +92,18 @@ impl Params {
             .transpose()
     }
 
+    /// A day `YYYY-MM-DD` (the care figures' `as_of`); None when not given.
+    pub fn day(&self, name: &str) -> Result<Option<NaiveDate>, BadParam> {
+        self.get(name)
+            .map(|v| {
+                NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                    .ok()
+                    .filter(|_| v.len() == 10)
+                    .ok_or_else(|| bad(name, format!("{v:?} is not a day YYYY-MM-DD")))
+            })
+            .transpose()
+    }
+
     /// The filter of the common parameters.
     pub fn filter(&self) -> Result<Filter, BadParam> {
         let from = self.month("from")?;

@@ -33,6 +33,10 @@ pub struct Toewijzing {
     pub frequentie: Option<String>,
     /// Eurocents.
     pub budget: Option<i64>,
+    /// The client's Geboortedatum in the 301 (operational data like the BSN: the facts keep
+    /// only the month of the 18th birthday, see `crate::facts::handover`). None in rows stored
+    /// before it was kept.
+    pub geboortedatum: Option<NaiveDate>,
     pub message_id: i64,
     pub received_at: DateTime<Utc>,
 }

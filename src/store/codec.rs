@@ -121,6 +121,7 @@ pub(crate) trait Fields {
     fn int(&self, col: &str) -> Result<i64, StoreError>;
     fn opt_int(&self, col: &str) -> Result<Option<i64>, StoreError>;
     fn flag(&self, col: &str) -> Result<bool, StoreError>;
+    fn opt_flag(&self, col: &str) -> Result<Option<bool>, StoreError>;
     fn date(&self, col: &str) -> Result<NaiveDate, StoreError>;
     fn opt_date(&self, col: &str) -> Result<Option<NaiveDate>, StoreError>;
     /// A local date-time without zone (Toewijzingsdatum + Toewijzingstijd).
@@ -148,6 +149,7 @@ pub(crate) fn toewijzing(r: &impl Fields) -> Result<Toewijzing, StoreError> {
         eenheid: r.opt_text("eenheid")?,
         frequentie: r.opt_text("frequentie")?,
         budget: r.opt_int("budget")?,
+        geboortedatum: r.opt_date("geboortedatum")?,
         message_id: r.int("message_id")?,
         received_at: r.timestamp("received_at")?,
     })
@@ -330,6 +332,15 @@ pub(crate) fn toewijzing_kosten(
         basis: r.text("basis")?,
         commitment_cents: r.opt_int("commitment_cents")?,
         realised_cents: r.int("realised_cents")?,
+        traject: crate::facts::traject::Traject {
+            request_received_on: r.opt_date("request_received_on")?,
+            allocated_on: r.opt_date("allocated_on")?,
+            first_start: r.opt_date("first_start")?,
+            care_ended_on: r.opt_date("care_ended_on")?,
+            reden_beeindiging: r.opt_text("reden_beeindiging")?,
+            turns_18_month: r.opt_date("turns_18_month")?,
+            runs_past_18: r.opt_flag("runs_past_18")?,
+        },
     })
 }
 

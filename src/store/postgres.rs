@@ -227,6 +227,9 @@ impl Fields for PgRow {
     fn flag(&self, col: &str) -> Result<bool, StoreError> {
         get(self, col)
     }
+    fn opt_flag(&self, col: &str) -> Result<Option<bool>, StoreError> {
+        get(self, col)
+    }
     fn date(&self, col: &str) -> Result<NaiveDate, StoreError> {
         get(self, col)
     }
@@ -431,6 +434,9 @@ impl Fields for JsonRow {
     fn flag(&self, col: &str) -> Result<bool, StoreError> {
         self.value(col)
     }
+    fn opt_flag(&self, col: &str) -> Result<Option<bool>, StoreError> {
+        self.value(col)
+    }
     fn date(&self, col: &str) -> Result<NaiveDate, StoreError> {
         let v = self.parsed(col, parse_date)?;
         self.required(col, v)
@@ -564,8 +570,10 @@ pub(crate) async fn write_facts(
                 "INSERT INTO cost_toewijzingen (fact_key, scope, standard, gemeente, agb, client, \
                  toewijzing_nummer, categorie, productcode, segment, ingangsdatum, einddatum, \
                  commitment_end, volume, eenheid, frequentie, budget, tarief, tarief_eenheid, \
-                 basis, commitment_cents, realised_cents) VALUES ($1, $2, $3, $4, $5, $6, $7, \
-                 $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
+                 basis, commitment_cents, realised_cents, request_received_on, allocated_on, \
+                 first_start, care_ended_on, reden_beeindiging, turns_18_month, runs_past_18) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+                 $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)",
             )
             .bind(&t.key)
             .bind(&t.scope)
@@ -589,6 +597,13 @@ pub(crate) async fn write_facts(
             .bind(&t.basis)
             .bind(t.commitment_cents)
             .bind(t.realised_cents)
+            .bind(t.traject.request_received_on)
+            .bind(t.traject.allocated_on)
+            .bind(t.traject.first_start)
+            .bind(t.traject.care_ended_on)
+            .bind(&t.traject.reden_beeindiging)
+            .bind(t.traject.turns_18_month)
+            .bind(t.traject.runs_past_18)
             .execute(&mut *conn)
             .await?;
         }
@@ -608,9 +623,9 @@ async fn apply(
             sqlx::query(
                 "INSERT INTO toewijzingen (message_id, standard, gemeente, agb, bsn, nummer, \
                  referentie_aanbieder, categorie, code, toewijzingsmoment, ingangsdatum, \
-                 einddatum, reden_wijziging, volume, eenheid, frequentie, budget, received_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-                 $17, $18)",
+                 einddatum, reden_wijziging, volume, eenheid, frequentie, budget, received_at, \
+                 geboortedatum) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+                 $14, $15, $16, $17, $18, $19)",
             )
             .bind(message_id)
             .bind(codec::standard_code(t.standard))
@@ -630,6 +645,7 @@ async fn apply(
             .bind(&t.frequentie)
             .bind(t.budget)
             .bind(at)
+            .bind(t.geboortedatum)
             .execute(conn)
             .await?;
         }

@@ -149,6 +149,17 @@ pub fn jw301(k: &Kop, bsn: &str, producten: &[Toegewezen]) -> String {
     bericht(301, k, None, &body)
 }
 
+/// [`jw301`] for a client born on `geboren` (YYYY-MM-DD) instead of the fixture's 2014-06-12.
+pub fn jw301_geboren(k: &Kop, bsn: &str, geboren: &str, producten: &[Toegewezen]) -> String {
+    let xml = jw301(k, bsn, producten);
+    let at = xml.find("<jw301:Geboortedatum>").expect("birth date");
+    let date = at
+        + xml[at..]
+            .find("2014-06-12")
+            .expect("the fixture's birth date");
+    format!("{}{geboren}{}", &xml[..date], &xml[date + 10..])
+}
+
 /// A retour without remarks (302/320 from the provider), copying the heenbericht's header.
 pub fn retour(n: u16, heen: &Kop, id: &str, dag: &str) -> String {
     bericht(n, heen, Some((id, dag)), "")

@@ -9,6 +9,7 @@ import { overzicht } from "./pages/overzicht.js";
 import { tijdigheid } from "./pages/tijdigheid.js";
 import { kosten } from "./pages/kosten.js";
 import { aanbieder } from "./pages/aanbieder.js";
+import { zorgtraject } from "./pages/zorgtraject.js";
 
 let meta = null;
 let rendering = 0;
@@ -20,6 +21,7 @@ function route() {
   if (m) return { name: "tijdigheid", render: aanbieder, arg: m[1] };
   if (path === "/tijdigheid") return { name: "tijdigheid", render: tijdigheid };
   if (path === "/kosten") return { name: "kosten", render: kosten };
+  if (path === "/zorgtraject") return { name: "zorgtraject", render: zorgtraject };
   return { name: "overzicht", render: overzicht };
 }
 

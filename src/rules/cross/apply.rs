@@ -50,6 +50,7 @@ pub fn changes(input: &DecideInput) -> Vec<Change> {
                     eenheid: p.omvang.as_ref().map(|o| o.eenheid.clone()),
                     frequentie: p.omvang.as_ref().map(|o| o.frequentie.clone()),
                     budget: p.budget,
+                    geboortedatum: Some(c.geboortedatum.datum),
                     message_id: 0,
                     received_at: input.received_at,
                 }));

@@ -53,6 +53,7 @@ pub fn toewijzing(nummer: i64) -> Toewijzing {
         eenheid: Some("04".into()),
         frequentie: Some("2".into()),
         budget: None,
+        geboortedatum: Some(d(2010, 5, 17)),
         message_id: 1,
         received_at: received(),
     }
