@@ -176,7 +176,10 @@ pub struct Holders<'a> {
 }
 
 /// The latest month of care (1..=12) in `year` with any declaration among `lines`.
-pub fn declared_through<'a>(lines: impl IntoIterator<Item = &'a PrestatieKosten>, year: i32) -> u32 {
+pub fn declared_through<'a>(
+    lines: impl IntoIterator<Item = &'a PrestatieKosten>,
+    year: i32,
+) -> u32 {
     lines
         .into_iter()
         .filter(|p| p.period_month.year() == year)
@@ -270,7 +273,10 @@ pub fn budget_of(
             let in_segment = |s: &Option<String>| b.segment.is_none() || *s == b.segment;
             let a = forecast_amounts(
                 lines.iter().copied().filter(|p| in_segment(&p.segment)),
-                allocations.iter().copied().filter(|t| in_segment(&t.segment)),
+                allocations
+                    .iter()
+                    .copied()
+                    .filter(|t| in_segment(&t.segment)),
                 year,
                 GroupBy::Payer,
                 betalers,
@@ -334,7 +340,11 @@ pub fn budget_of(
             euros(forecast),
             pct(r.realised, r.ceiling),
             pct(forecast, r.ceiling),
-            if through > 0 { month(through) } else { Cell::Empty },
+            if through > 0 {
+                month(through)
+            } else {
+                Cell::Empty
+            },
             run_rate(r.realised, through).map_or(Cell::Empty, euros),
             when,
             basis,

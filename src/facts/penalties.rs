@@ -173,7 +173,10 @@ impl Scheme {
     pub fn explain(&self, p: &Penalty) -> String {
         let pct = self.percent_per_started_week.normalize();
         match p.rule {
-            Rule::Grace => format!("at most {} working days late: none", self.grace_working_days),
+            Rule::Grace => format!(
+                "at most {} working days late: none",
+                self.grace_working_days
+            ),
             Rule::PerWeek => format!("{pct}% × {} started week(s)", p.weeks),
             Rule::Cap => format!(
                 "{pct}% × {} started week(s), capped at {}",
@@ -313,11 +316,16 @@ pub fn penalty_lines(boetes: &[Boete], scheme: &Scheme) -> Table {
     ]);
     let mut sorted: Vec<&Boete> = boetes.iter().collect();
     sorted.sort_by(|a, b| {
-        (&a.obligation.agb, a.obligation.reference_date, &a.obligation.key).cmp(&(
-            &b.obligation.agb,
-            b.obligation.reference_date,
-            &b.obligation.key,
-        ))
+        (
+            &a.obligation.agb,
+            a.obligation.reference_date,
+            &a.obligation.key,
+        )
+            .cmp(&(
+                &b.obligation.agb,
+                b.obligation.reference_date,
+                &b.obligation.key,
+            ))
     });
     for b in sorted {
         let f = b.obligation;

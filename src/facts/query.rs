@@ -447,11 +447,8 @@ pub fn table(facts: &Facts, filter: &Filter, query: &Query) -> Result<Table, Que
             super::budget::utilisation_of(&lines, &allocations, *year)
         }
         Query::Penalties { scheme, lines } => {
-            let boetes = super::penalties::boetes(
-                facts.obligations(filter),
-                &facts.prestaties,
-                scheme,
-            );
+            let boetes =
+                super::penalties::boetes(facts.obligations(filter), &facts.prestaties, scheme);
             if *lines {
                 super::penalties::penalty_lines(&boetes, scheme)
             } else {

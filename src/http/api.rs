@@ -35,6 +35,7 @@ pub enum ApiError {
     BadRequest(String),
     Unauthorized(String),
     Forbidden(String),
+    NotFound(String),
     Unavailable(String),
 }
 
@@ -63,6 +64,7 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest(t) => (StatusCode::BAD_REQUEST, t),
             ApiError::Unauthorized(t) => (StatusCode::UNAUTHORIZED, t),
             ApiError::Forbidden(t) => (StatusCode::FORBIDDEN, t),
+            ApiError::NotFound(t) => (StatusCode::NOT_FOUND, t),
             ApiError::Unavailable(t) => (StatusCode::SERVICE_UNAVAILABLE, t),
         };
         let mut r = (status, Json(json!({ "error": text }))).into_response();
@@ -75,7 +77,7 @@ impl IntoResponse for ApiError {
 }
 
 /// The endpoints: path and what it answers (the index and the OpenAPI description).
-pub const ENDPOINTS: [(&str, &str); 8] = [
+pub const ENDPOINTS: [(&str, &str); 10] = [
     ("/api/v1/", "this list"),
     ("/api/v1/openapi.json", "OpenAPI 3 description of every endpoint"),
     ("/api/v1/meta", "what the filters can offer within the caller's scope, and the scope"),
@@ -84,6 +86,8 @@ pub const ENDPOINTS: [(&str, &str); 8] = [
     ("/api/v1/rejections", "rejected declaration lines and amounts as a share of what was declared, and resubmissions (ijwmo stats rejections)"),
     ("/api/v1/forecast", "realised, remaining commitments and forecast for a year against the budget ceilings (ijwmo stats forecast)"),
     ("/api/v1/obligations", "the obligations behind a figure, late and overdue first (pseudonymised)"),
+    ("/api/v1/budget", "budget early warning: every ceiling against the year's forecast, worst first; view=utilisation: declared ÷ allocated volume (ijwmo stats budget)"),
+    ("/api/v1/penalties", "late-declaration penalties under the server's scheme, per provider and month; 404 without a scheme (ijwmo stats penalties)"),
 ];
 
 pub fn routes() -> Router<Arc<HttpState>> {
@@ -96,6 +100,8 @@ pub fn routes() -> Router<Arc<HttpState>> {
         .route("/forecast", get(forecast))
         .route("/rejections", get(rejections))
         .route("/obligations", get(obligations))
+        .route("/budget", get(budget))
+        .route("/penalties", get(penalties))
 }
 
 fn scope_of(state: &HttpState, headers: &HeaderMap) -> Result<Scope, ApiError> {
@@ -289,6 +295,54 @@ async fn rejections(
     Ok(render(&table, format, "rejections", &loaded))
 }
 
+async fn budget(
+    State(state): St,
+    headers: HeaderMap,
+    QueryString(raw): Raw,
+) -> Result<Response, ApiError> {
+    let scope = scope_of(&state, &headers)?;
+    let p = Params::new(raw, &known(&["year", "view"]))?;
+    let filter = p.filter()?;
+    let format = p.format()?;
+    let utilisation = match p.view(&["ceilings", "utilisation"])? {
+        Some("utilisation") => true,
+        _ => false,
+    };
+    let loaded = state.facts.get().await?;
+    let year = p.year(default_year(&loaded.facts))?;
+    let query = if utilisation {
+        Query::Utilisation { year }
+    } else {
+        Query::Budget { year }
+    };
+    let table = scoped_table(&loaded.facts, &scope, filter, &query)?;
+    Ok(render(&table, format, "budget", &loaded))
+}
+
+async fn penalties(
+    State(state): St,
+    headers: HeaderMap,
+    QueryString(raw): Raw,
+) -> Result<Response, ApiError> {
+    let scope = scope_of(&state, &headers)?;
+    let p = Params::new(raw, &known(&["view"]))?;
+    let filter = p.filter()?;
+    let format = p.format()?;
+    let lines = p.view(&["months", "lines"])? == Some("lines");
+    let Some(scheme) = state.facts.penalty_scheme() else {
+        return Err(ApiError::NotFound(
+            "no penalty scheme: start serve or dashboard with --penalty-scheme FILE".into(),
+        ));
+    };
+    let loaded = state.facts.get().await?;
+    let query = Query::Penalties {
+        scheme: Box::new(scheme.clone()),
+        lines,
+    };
+    let table = scoped_table(&loaded.facts, &scope, filter, &query)?;
+    Ok(render(&table, format, "penalties", &loaded))
+}
+
 async fn obligations(
     State(state): St,
     headers: HeaderMap,
@@ -336,6 +390,8 @@ async fn meta(
         "segmenten": c.segmenten,
         "standards": c.standards,
         "current_year": default_year(&loaded.facts),
+        "penalty_scheme": state.facts.penalty_scheme().map(|s| s.name.clone()),
+        "budget_thresholds": loaded.facts.budgets.thresholds,
         "facts_loaded_at": loaded.at.to_rfc3339(),
     }))
     .into_response();
