@@ -33,7 +33,24 @@ pub struct Summary {
     pub corrections: Vec<Correction>,
     /// Files that are not valid messages, each sent before the valid message it precedes.
     pub malformed: Vec<Malformed>,
+    /// The provider whose budget ceiling the realisation crosses (`ijwmo stats budget` warns
+    /// of it, with the ceiling month realised); no other provider reaches its ceiling.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget_overrun: Option<BudgetOverrun>,
     pub providers: Vec<ProviderSummary>,
+}
+
+/// A provider heading over its yearly budget ceiling.
+#[derive(Debug, Clone, Serialize)]
+pub struct BudgetOverrun {
+    pub provider: String,
+    /// The calendar year of care the ceiling is crossed in.
+    pub year: i32,
+    /// The lowered ceiling (eurocents): a quarter of what the provider declared in the year.
+    pub budgetplafond: i64,
+    /// What the provider declared for care in that year (eurocents, debits less credits,
+    /// rejected lines and their resubmissions included).
+    pub declared_cents: i64,
 }
 
 #[derive(Debug, Default, Serialize)]
