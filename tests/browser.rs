@@ -353,6 +353,14 @@ async fn check_pages(c: &Client, base: &str, api: &Api) -> Res<()> {
     // the budget panels: the ceilings worst first with their warnings, the utilisation and the
     // penalties under the server's scheme, each as the API gives them
     charts_drawn(c, &["budget", "utilisation", "penalties"]).await?;
+    // the full tables are folded away: unfold them to read what they show
+    let fold = |open: bool| {
+        c.execute(
+            "document.querySelectorAll('details').forEach(d => d.open = arguments[0]);",
+            vec![json!(open)],
+        )
+    };
+    fold(true).await?;
     let budget = api.rows("budget")?;
     anyhow::ensure!(!budget.is_empty(), "the demo has budget ceilings");
     let pcts = |rows: &[Value]| -> Vec<String> {
@@ -371,7 +379,13 @@ async fn check_pages(c: &Client, base: &str, api: &Api) -> Res<()> {
         "budget",
         &budget,
         "holder",
-        &["ceiling", "realised", "forecast", "forecast_pct", "run_rate"],
+        &[
+            "ceiling",
+            "realised",
+            "forecast",
+            "forecast_pct",
+            "run_rate",
+        ],
     )
     .await?;
     let warned: Vec<Value> = budget
@@ -379,8 +393,18 @@ async fn check_pages(c: &Client, base: &str, api: &Api) -> Res<()> {
         .filter(|r| !r["warning"].is_null())
         .cloned()
         .collect();
-    anyhow::ensure!(!warned.is_empty(), "the generator's provider over its ceiling is warned of");
-    compare_table(c, "budget-warnings", &warned, "holder", &["forecast", "forecast_pct"]).await?;
+    anyhow::ensure!(
+        !warned.is_empty(),
+        "the generator's provider over its ceiling is warned of"
+    );
+    compare_table(
+        c,
+        "budget-warnings",
+        &warned,
+        "holder",
+        &["forecast", "forecast_pct"],
+    )
+    .await?;
     let utilisation = api.rows("budget?view=utilisation")?;
     let shown = table(c, "utilisation").await?;
     assert_eq!(shown.len(), utilisation.len(), "utilisation rows");
@@ -397,15 +421,23 @@ async fn check_pages(c: &Client, base: &str, api: &Api) -> Res<()> {
     assert_eq!(shown.len(), penalties.len(), "penalty rows");
     let page_total: i64 = shown
         .iter()
-        .map(|r| number(&r["penalty"]).replace('.', "").parse::<i64>().unwrap_or(0))
+        .map(|r| {
+            number(&r["penalty"])
+                .replace('.', "")
+                .parse::<i64>()
+                .unwrap_or(0)
+        })
         .sum();
     assert_eq!(
         format!("{}.{:02}", page_total / 100, page_total % 100),
         sum_decimal(&penalties, "penalty"),
         "the penalties shown add up to the API's"
     );
+    fold(false).await?;
     no_errors(c, "Kosten").await?;
     screenshot(c, "kosten").await?;
+    panel_screenshot(c, "budget", "budget").await?;
+    panel_screenshot(c, "penalties", "penalties").await?;
 
     // a filter: one municipality, chosen in the form, changes the figures and the URL
     let gemeente = meta["gemeenten"]
@@ -712,6 +744,41 @@ fn sum_decimal(rows: &[Value], col: &str) -> String {
         .sum();
     let sign = if cents < 0 { "-" } else { "" };
     format!("{sign}{}.{:02}", cents.abs() / 100, cents.abs() % 100)
+}
+
+/// A PNG of the card holding chart `chart` in target/screenshots/ and docs/ (the README's).
+async fn panel_screenshot(c: &Client, chart: &str, name: &str) -> Res<()> {
+    c.set_window_size(1440, 1400).await?;
+    // the sticky filter bar would cover the card's head
+    c.execute(
+        "document.getElementById('filters').style.position = 'static';",
+        vec![],
+    )
+    .await?;
+    let card = c
+        .find(Locator::Css(&format!(
+            "section.card:has([data-chart='{chart}'])"
+        )))
+        .await?;
+    c.execute(
+        "arguments[0].scrollIntoView({block: 'start'});",
+        vec![serde_json::to_value(&card)?],
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let png = card.screenshot().await?;
+    c.execute(
+        "document.getElementById('filters').style.position = '';",
+        vec![],
+    )
+    .await?;
+    c.set_window_size(1440, 1000).await?;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for dir in [root.join("target/screenshots"), root.join("docs")] {
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join(format!("dashboard-{name}.png")), &png)?;
+    }
+    Ok(())
 }
 
 /// A PNG of the whole page in target/screenshots/ and docs/ (the README's).

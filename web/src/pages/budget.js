@@ -24,7 +24,14 @@ export async function budgetPanels({ meta, f, year }) {
   const holder = (b) => (b.budget === "provider" ? b.holder : `${gemeenteNaam(b.holder).replace(/ \(.*/, "")}${b.segment ? ` · ${b.segment}` : ""}`);
   const lowUse = [...utilisation].sort((a, b) => num(b.allocated) - num(a.allocated)).slice(0, TOP);
   const penaltyMonths = [...new Set(penalties.map((p) => p.month))].sort();
-  const penaltyProviders = [...new Set(penalties.map((p) => p.provider))].sort();
+  const penaltyOf = (a) => penalties.filter((x) => x.provider === a).reduce((s, x) => s + num(x.penalty), 0);
+  const penaltyProviders = [...new Set(penalties.map((p) => p.provider))]
+    .filter((a) => penaltyOf(a) > 0)
+    .sort((a, b) => penaltyOf(b) - penaltyOf(a) || a.localeCompare(b))
+    .slice(0, TOP);
+  // a share far over the ceiling would flatten every other bar: the axis stops a little past
+  // the highest threshold and such a bar shows its value at the end
+  const axisMax = Math.max(...thresholds, 100) + 30;
   const eur = (key, label) => ({ key, label, type: "eur" });
   const budgetColumns = [
     { key: "budget", label: "Plafond van", render: (v) => (v === "provider" ? "aanbieder" : "gemeente") },
@@ -84,7 +91,7 @@ export async function budgetPanels({ meta, f, year }) {
           note: `Regeling "${scheme}" toegepast op de declaratieverplichtingen die te laat zijn nagekomen, per aanbieder en zorgmaand, met de regel die elke regel opleverde. Alleen een rapport: er wordt niets verrekend.`,
           actions: [csvLink("penalties", f, "boetes-per-aanbieder-en-maand.csv"), csvLink("penalties", { ...f, view: "lines" }, "boetes-per-verplichting.csv")],
         },
-        penalties.length ? chartBox("penalties", 300) : null,
+        penaltyProviders.length ? chartBox("penalties", Math.max(220, penaltyProviders.length * 24 + 90)) : null,
         table("penalties", [
           { key: "provider", label: "AGB", render: (v) => h("a", { href: link(`/aanbieder/${v}`) }, v) },
           { key: "month", label: "Zorgmaand", render: (v) => maand(v) },
@@ -105,20 +112,24 @@ export async function budgetPanels({ meta, f, year }) {
         grid: { left: 8, right: 60, top: 30, bottom: 30 },
         legend: { top: 0 },
         tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, valueFormatter: (v) => fmtPct(v) },
-        xAxis: { type: "value", axisLabel: { formatter: "{value} %" } },
+        xAxis: { type: "value", max: axisMax, axisLabel: { formatter: "{value} %" } },
         yAxis: { type: "category", inverse: true, data: topBudget.map(holder) },
         series: [
-          { name: "Gerealiseerd", type: "bar", color: COLORS.realised, data: topBudget.map((x) => num(x.realised_pct)), barGap: "-100%", z: 3, barMaxWidth: 18 },
+          { name: "Gerealiseerd", type: "bar", color: COLORS.realised, data: topBudget.map((x) => Math.min(num(x.realised_pct), axisMax)), barGap: "-100%", z: 3, barMaxWidth: 18 },
           {
             name: "Prognose",
             type: "bar",
             color: COLORS.remaining,
-            data: topBudget.map((x) => ({ value: num(x.forecast_pct), itemStyle: x.warning !== null && x.warning !== undefined ? { color: num(x.warning) >= 100 ? COLORS.overdue : COLORS.late } : undefined })),
+            data: topBudget.map((x) => ({
+              value: Math.min(num(x.forecast_pct), axisMax),
+              itemStyle: x.warning !== null && x.warning !== undefined ? { color: num(x.warning) >= 100 ? COLORS.overdue : COLORS.late } : undefined,
+            })),
             barMaxWidth: 18,
+            label: { show: true, position: "right", formatter: (p) => fmtPct(topBudget[p.dataIndex].forecast_pct) },
             markLine: {
               symbol: "none",
               lineStyle: { color: COLORS.overdue, type: "dashed" },
-              label: { formatter: (p) => `${p.value} %` },
+              label: { position: "end", formatter: (p) => `${p.value} %` },
               data: thresholds.map((t) => ({ xAxis: t })),
             },
           },
@@ -145,17 +156,17 @@ export async function budgetPanels({ meta, f, year }) {
     const p = document.querySelector("[data-chart=penalties]");
     if (p)
       chart(p, {
-        grid: { left: 8, right: 20, top: 60, bottom: 30 },
+        grid: { left: 8, right: 30, top: 40, bottom: 30 },
         legend: { top: 0, type: "scroll" },
         tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, valueFormatter: (v) => fmtEur(v) },
-        xAxis: { type: "category", data: penaltyMonths.map(maand) },
-        yAxis: { type: "value", axisLabel: { formatter: (v) => fmtEurShort(v) } },
-        series: penaltyProviders.map((a) => ({
-          name: a,
+        xAxis: { type: "value", axisLabel: { formatter: (v) => fmtEurShort(v) } },
+        yAxis: { type: "category", inverse: true, data: penaltyProviders },
+        series: penaltyMonths.map((m) => ({
+          name: maand(m),
           type: "bar",
           stack: "p",
-          barMaxWidth: 60,
-          data: penaltyMonths.map((m) => penalties.filter((x) => x.provider === a && x.month === m).reduce((s, x) => s + num(x.penalty), 0)),
+          barMaxWidth: 18,
+          data: penaltyProviders.map((a) => penalties.filter((x) => x.provider === a && x.month === m).reduce((s, x) => s + num(x.penalty), 0)),
         })),
       });
   };
