@@ -499,6 +499,7 @@ mod scenarios {
             "v_realisation_monthly",
             "v_budget_ceilings",
             "v_rejections",
+            "v_budget_use",
         ];
         match &db {
             Db::Sqlite(path) => {
