@@ -773,10 +773,15 @@ async fn panel_screenshot(c: &Client, chart: &str, name: &str) -> Res<()> {
     )
     .await?;
     c.set_window_size(1440, 1000).await?;
+    save_png(name, &png)
+}
+
+/// `dashboard-<name>.png` in target/screenshots/ and docs/ (the README's).
+fn save_png(name: &str, png: &[u8]) -> Res<()> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     for dir in [root.join("target/screenshots"), root.join("docs")] {
         std::fs::create_dir_all(&dir)?;
-        std::fs::write(dir.join(format!("dashboard-{name}.png")), &png)?;
+        std::fs::write(dir.join(format!("dashboard-{name}.png")), png)?;
     }
     Ok(())
 }
@@ -793,10 +798,5 @@ async fn screenshot(c: &Client, name: &str) -> Res<()> {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let png = c.screenshot().await?;
     c.set_window_size(1440, 1000).await?;
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for dir in [root.join("target/screenshots"), root.join("docs")] {
-        std::fs::create_dir_all(&dir)?;
-        std::fs::write(dir.join(format!("dashboard-{name}.png")), &png)?;
-    }
-    Ok(())
+    save_png(name, &png)
 }

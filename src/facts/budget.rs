@@ -31,7 +31,7 @@
 //!   credits; a rejected line counts nowhere, since its resubmission would count twice).
 //!   Hours and minutes convert; a line in any other unit than its allocation's is left out.
 
-use super::betaler::BetalersError;
+use super::betaler::{parse, read, BetalersError};
 use super::cost::{div_half_up, units_in};
 use super::stats::{euros, forecast_amounts, pct_tenths, product, ForecastAmounts, GroupBy};
 use super::{Betalers, PrestatieKosten, ToewijzingKosten};
@@ -101,28 +101,19 @@ impl GemeenteBudget {
 
 impl Budgets {
     pub fn from_toml(text: &str) -> Result<Budgets, BetalersError> {
-        let b: Budgets = toml::from_str(text).map_err(|e| {
-            BetalersError::Parse(format!(
-                "budgets: {}",
-                e.message().chars().take(160).collect::<String>()
-            ))
-        })?;
+        let b: Budgets = parse("budgets file", text)?;
         b.check()?;
         Ok(b)
     }
 
     pub fn from_file(path: &Path) -> Result<Budgets, BetalersError> {
-        let text = std::fs::read_to_string(path).map_err(|source| BetalersError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
-        Budgets::from_toml(&text)
+        Budgets::from_toml(&read(path)?)
     }
 
     /// Four-digit payers, four-digit years, amounts positive in whole cents, thresholds
     /// between 1 and 1000, and no payer and segment budgeted twice.
     fn check(&self) -> Result<(), BetalersError> {
-        let bad = |m: String| Err(BetalersError::Invalid(m));
+        let bad = |m: String| Err(BetalersError::Settings(format!("budgets: {m}")));
         let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
         if let Some(t) = self.thresholds.iter().find(|t| !(1..=1000).contains(*t)) {
             return bad(format!("threshold {t} is not a percentage from 1 to 1000"));
@@ -415,9 +406,11 @@ pub fn utilisation_of(
     if through == 0 {
         return t;
     }
-    let mut groups: BTreeMap<(String, String, String), Acc> = BTreeMap::new();
+    /// Provider, product, unit.
+    type Group = (String, String, String);
+    let mut groups: BTreeMap<Group, Acc> = BTreeMap::new();
     // (scope, allocation number) → (group, unit of the allocation)
-    let mut of_alloc: BTreeMap<(&str, i64), ((String, String, String), &str)> = BTreeMap::new();
+    let mut of_alloc: BTreeMap<(&str, i64), (Group, &str)> = BTreeMap::new();
     for a in allocations {
         if a.budget.is_some() {
             continue;

@@ -22,7 +22,7 @@
 //! - the month of a row is the month of care; the period filter selects by due date, as for
 //!   every obligation figure.
 
-use super::betaler::BetalersError;
+use super::betaler::{parse, read, BetalersError};
 use super::stats::euros;
 use super::{ObligationKind, PrestatieKosten, TimelinessFact};
 use crate::protocol::deadlines::{first_of_month, Status};
@@ -101,26 +101,17 @@ pub struct Penalty {
 
 impl Scheme {
     pub fn from_toml(text: &str) -> Result<Scheme, BetalersError> {
-        let s: Scheme = toml::from_str(text).map_err(|e| {
-            BetalersError::Parse(format!(
-                "penalty scheme: {}",
-                e.message().chars().take(160).collect::<String>()
-            ))
-        })?;
+        let s: Scheme = parse("penalty scheme", text)?;
         s.check()?;
         Ok(s)
     }
 
     pub fn from_file(path: &Path) -> Result<Scheme, BetalersError> {
-        let text = std::fs::read_to_string(path).map_err(|source| BetalersError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
-        Scheme::from_toml(&text)
+        Scheme::from_toml(&read(path)?)
     }
 
     fn check(&self) -> Result<(), BetalersError> {
-        let bad = |m: &str| Err(BetalersError::Invalid(format!("penalty scheme: {m}")));
+        let bad = |m: &str| Err(BetalersError::Settings(format!("penalty scheme: {m}")));
         if self.percent_per_started_week < Decimal::ZERO
             || self.percent_per_started_week > Decimal::ONE_HUNDRED
         {
@@ -419,6 +410,15 @@ mod tests {
         )
         .is_err());
         assert!(Scheme::from_toml("name = \"x\"\npercent = \"1\"\n").is_err());
+        // any file may be named: say where and what, never echo its text
+        let e = Scheme::from_toml("root:x:0:0:root:/root:/bin/bash\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("not a TOML penalty scheme: line 1, column "),
+            "{e}"
+        );
+        assert!(!e.contains("root"), "{e}");
     }
 
     proptest! {

@@ -198,6 +198,26 @@ struct Gen {
     out: Output,
 }
 
+/// Writes the world's contracts for the window [w0, w1) to `path`.
+fn write_contracts(
+    world: &World,
+    path: &Path,
+    w0: NaiveDate,
+    w1: NaiveDate,
+) -> Result<(), GenerateError> {
+    let file = std::fs::File::create(path).map_err(|source| GenerateError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    // history allocations start up to four years before the window
+    world
+        .write_contracts(std::io::BufWriter::new(file), w0.year() - 4, w1.year())
+        .map_err(|source| GenerateError::Csv {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
 /// Writes the municipalities' budgets for `ijwmo stats budget --budgets` (and the demo's
 /// dashboard): per municipality a yearly budget of 1.5 × its declared amount over the window
 /// scaled to a year, in whole euros. Demo figures only; the summary states none of them.
@@ -298,17 +318,7 @@ pub fn generate(opts: &Options, dir: &Path) -> Result<Summary, GenerateError> {
     let mut rng = StdRng::seed_from_u64(opts.seed);
     let world = World::build(&mut rng, w0.year());
     let contracts = dir.join("contracts.csv");
-    let file = std::fs::File::create(&contracts).map_err(|source| GenerateError::Io {
-        path: contracts.clone(),
-        source,
-    })?;
-    // history allocations start up to four years before the window
-    world
-        .write_contracts(std::io::BufWriter::new(file), w0.year() - 4, w1.year())
-        .map_err(|source| GenerateError::Csv {
-            path: contracts.clone(),
-            source,
-        })?;
+    write_contracts(&world, &contracts, w0, w1)?;
     write_betalers(&dir.join("betalers.toml"))?;
     let providers = world.providers.len();
     let mut g = Gen {
@@ -347,16 +357,7 @@ pub fn generate(opts: &Options, dir: &Path) -> Result<Summary, GenerateError> {
     summary.budget_overrun = inject_budget_overrun(&mut world, &declared_per_provider_year);
     if summary.budget_overrun.is_some() {
         // the contracts again, with the lowered ceiling
-        let file = std::fs::File::create(&contracts).map_err(|source| GenerateError::Io {
-            path: contracts.clone(),
-            source,
-        })?;
-        world
-            .write_contracts(std::io::BufWriter::new(file), w0.year() - 4, w1.year())
-            .map_err(|source| GenerateError::Csv {
-                path: contracts.clone(),
-                source,
-            })?;
+        write_contracts(&world, &contracts, w0, w1)?;
     }
     write_budgets(&dir.join("budgets.toml"), &summary, opts.months, w0.year())?;
     summary.generator.seed = opts.seed;

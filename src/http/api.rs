@@ -304,10 +304,7 @@ async fn budget(
     let p = Params::new(raw, &known(&["year", "view"]))?;
     let filter = p.filter()?;
     let format = p.format()?;
-    let utilisation = match p.view(&["ceilings", "utilisation"])? {
-        Some("utilisation") => true,
-        _ => false,
-    };
+    let utilisation = p.view(&["ceilings", "utilisation"])? == Some("utilisation");
     let loaded = state.facts.get().await?;
     let year = p.year(default_year(&loaded.facts))?;
     let query = if utilisation {
