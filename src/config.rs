@@ -81,6 +81,10 @@ pub struct HttpConfig {
     pub tokens: Vec<crate::http::access::TokenConfig>,
     /// Payer rules (TOML) for the figures by paying municipality.
     pub payers: Option<PathBuf>,
+    /// The municipalities' budgets and the warning thresholds (TOML) of `/api/v1/budget`.
+    pub budgets: Option<PathBuf>,
+    /// The penalty scheme (TOML) of `/api/v1/penalties`; without it that figure is off.
+    pub penalty_scheme: Option<PathBuf>,
     /// How old the API's figures may get before they are read again from the store.
     #[serde(with = "duration_text")]
     pub facts_refresh: Duration,
@@ -92,6 +96,8 @@ impl Default for HttpConfig {
             listen: "127.0.0.1:8080".into(),
             tokens: Vec::new(),
             payers: None,
+            budgets: None,
+            penalty_scheme: None,
             facts_refresh: Duration::from_secs(60),
         }
     }
@@ -579,6 +585,22 @@ pub struct Overrides {
     /// Payer rules (TOML) for the figures by paying municipality
     #[arg(long, value_name = "FILE", env = "IJWMO_PAYERS", help_heading = "HTTP")]
     pub payers: Option<PathBuf>,
+    /// Municipalities' budgets and warning thresholds (TOML) for the budget early warning
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "IJWMO_BUDGETS",
+        help_heading = "HTTP"
+    )]
+    pub budgets: Option<PathBuf>,
+    /// Penalty scheme (TOML) for the late-declaration penalties report
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "IJWMO_PENALTY_SCHEME",
+        help_heading = "HTTP"
+    )]
+    pub penalty_scheme: Option<PathBuf>,
     /// How old the API's figures may get before they are read again [default: 1m]
     #[arg(long, value_name = "DURATION", env = "IJWMO_HTTP_FACTS_REFRESH", value_parser = parse_duration, help_heading = "HTTP")]
     pub http_facts_refresh: Option<Duration>,
@@ -695,6 +717,12 @@ impl Config {
         }
         if o.payers.is_some() {
             self.http.payers = o.payers.clone();
+        }
+        if o.budgets.is_some() {
+            self.http.budgets = o.budgets.clone();
+        }
+        if o.penalty_scheme.is_some() {
+            self.http.penalty_scheme = o.penalty_scheme.clone();
         }
         set(&mut self.http.facts_refresh, &o.http_facts_refresh);
     }

@@ -100,6 +100,12 @@ fn start_dashboard(bin: &str, demo: &Path, listen: &str, tokens: Option<&str>) -
         .arg(listen)
         // the verdeelsleutel of the generated region, for the figures per paying municipality
         .env("IJWMO_PAYERS", demo.join("generated/betalers.toml"))
+        // the generated municipalities' budgets and the shipped example penalty scheme
+        .env("IJWMO_BUDGETS", demo.join("generated/budgets.toml"))
+        .env(
+            "IJWMO_PENALTY_SCHEME",
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/penalty-scheme.toml"),
+        )
         .env_remove("IJWMO_HTTP_TOKENS")
         .stdout(Stdio::null());
     if let Some(t) = tokens {
@@ -344,8 +350,94 @@ async fn check_pages(c: &Client, base: &str, api: &Api) -> Res<()> {
         &["rejected_lines", "rejected", "declared"],
     )
     .await?;
+    // the budget panels: the ceilings worst first with their warnings, the utilisation and the
+    // penalties under the server's scheme, each as the API gives them
+    charts_drawn(c, &["budget", "utilisation", "penalties"]).await?;
+    // the full tables are folded away: unfold them to read what they show
+    let fold = |open: bool| {
+        c.execute(
+            "document.querySelectorAll('details').forEach(d => d.open = arguments[0]);",
+            vec![json!(open)],
+        )
+    };
+    fold(true).await?;
+    let budget = api.rows("budget")?;
+    anyhow::ensure!(!budget.is_empty(), "the demo has budget ceilings");
+    let pcts = |rows: &[Value]| -> Vec<String> {
+        rows.iter()
+            .map(|r| r["forecast_pct"].as_str().unwrap_or("–").to_string())
+            .collect()
+    };
+    let shown: Vec<String> = table(c, "budget")
+        .await?
+        .iter()
+        .map(|r| number(&r["forecast_pct"]))
+        .collect();
+    assert_eq!(shown, pcts(&budget), "budget rows, worst first");
+    compare_table(
+        c,
+        "budget",
+        &budget,
+        "holder",
+        &[
+            "ceiling",
+            "realised",
+            "forecast",
+            "forecast_pct",
+            "run_rate",
+        ],
+    )
+    .await?;
+    let warned: Vec<Value> = budget
+        .iter()
+        .filter(|r| !r["warning"].is_null())
+        .cloned()
+        .collect();
+    anyhow::ensure!(
+        !warned.is_empty(),
+        "the generator's provider over its ceiling is warned of"
+    );
+    compare_table(
+        c,
+        "budget-warnings",
+        &warned,
+        "holder",
+        &["forecast", "forecast_pct"],
+    )
+    .await?;
+    let utilisation = api.rows("budget?view=utilisation")?;
+    let shown = table(c, "utilisation").await?;
+    assert_eq!(shown.len(), utilisation.len(), "utilisation rows");
+    for (page, want) in shown.iter().zip(&utilisation) {
+        assert_eq!(
+            number(&page["utilisation_pct"]),
+            want["utilisation_pct"].as_str().unwrap_or("–"),
+            "{want}"
+        );
+    }
+    let penalties = api.rows("penalties")?;
+    anyhow::ensure!(!penalties.is_empty(), "the demo has late declarations");
+    let shown = table(c, "penalties").await?;
+    assert_eq!(shown.len(), penalties.len(), "penalty rows");
+    let page_total: i64 = shown
+        .iter()
+        .map(|r| {
+            number(&r["penalty"])
+                .replace('.', "")
+                .parse::<i64>()
+                .unwrap_or(0)
+        })
+        .sum();
+    assert_eq!(
+        format!("{}.{:02}", page_total / 100, page_total % 100),
+        sum_decimal(&penalties, "penalty"),
+        "the penalties shown add up to the API's"
+    );
+    fold(false).await?;
     no_errors(c, "Kosten").await?;
     screenshot(c, "kosten").await?;
+    panel_screenshot(c, "budget", "budget").await?;
+    panel_screenshot(c, "penalties", "penalties").await?;
 
     // a filter: one municipality, chosen in the form, changes the figures and the URL
     let gemeente = meta["gemeenten"]
@@ -729,6 +821,46 @@ fn sum_decimal(rows: &[Value], col: &str) -> String {
     format!("{sign}{}.{:02}", cents.abs() / 100, cents.abs() % 100)
 }
 
+/// A PNG of the card holding chart `chart` in target/screenshots/ and docs/ (the README's).
+async fn panel_screenshot(c: &Client, chart: &str, name: &str) -> Res<()> {
+    c.set_window_size(1440, 1400).await?;
+    // the sticky filter bar would cover the card's head
+    c.execute(
+        "document.getElementById('filters').style.position = 'static';",
+        vec![],
+    )
+    .await?;
+    let card = c
+        .find(Locator::Css(&format!(
+            "section.card:has([data-chart='{chart}'])"
+        )))
+        .await?;
+    c.execute(
+        "arguments[0].scrollIntoView({block: 'start'});",
+        vec![serde_json::to_value(&card)?],
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let png = card.screenshot().await?;
+    c.execute(
+        "document.getElementById('filters').style.position = '';",
+        vec![],
+    )
+    .await?;
+    c.set_window_size(1440, 1000).await?;
+    save_png(name, &png)
+}
+
+/// `dashboard-<name>.png` in target/screenshots/ and docs/ (the README's).
+fn save_png(name: &str, png: &[u8]) -> Res<()> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for dir in [root.join("target/screenshots"), root.join("docs")] {
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join(format!("dashboard-{name}.png")), png)?;
+    }
+    Ok(())
+}
+
 /// A PNG of the whole page in target/screenshots/ and docs/ (the README's).
 async fn screenshot(c: &Client, name: &str) -> Res<()> {
     let height = c
@@ -741,10 +873,5 @@ async fn screenshot(c: &Client, name: &str) -> Res<()> {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let png = c.screenshot().await?;
     c.set_window_size(1440, 1000).await?;
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for dir in [root.join("target/screenshots"), root.join("docs")] {
-        std::fs::create_dir_all(&dir)?;
-        std::fs::write(dir.join(format!("dashboard-{name}.png")), &png)?;
-    }
-    Ok(())
+    save_png(name, &png)
 }

@@ -502,6 +502,7 @@ mod scenarios {
             "v_waiting",
             "v_trajectories",
             "v_handover",
+            "v_budget_use",
         ];
         match &db {
             Db::Sqlite(path) => {

@@ -128,7 +128,15 @@ async fn api(store: Arc<dyn Store>, open_without_token: bool, agb: &str) -> Api 
         name: String::new(),
     });
     let betalers = Betalers::from_file(&region().join("betalers.toml")).unwrap();
-    let facts = FactsCache::new(store.clone(), betalers, Duration::from_secs(3600));
+    // the generated municipalities' budgets and the shipped example penalty scheme
+    let figures = ijwmo::http::cache::FigureSettings {
+        budgets: ijwmo::facts::budget::Budgets::from_file(&region().join("budgets.toml")).unwrap(),
+        penalty_scheme: Some(
+            ijwmo::facts::penalties::Scheme::from_toml(ijwmo::facts::penalties::EXAMPLE).unwrap(),
+        ),
+    };
+    let facts =
+        FactsCache::with_settings(store.clone(), betalers, figures, Duration::from_secs(3600));
     let state = Arc::new(HttpState {
         store,
         facts,
@@ -238,6 +246,7 @@ pub mod scenarios {
         let payers = payers.to_str().unwrap();
 
         same_as_stats(&db, &api, payers).await;
+        budget_and_penalties(&db, &api, payers, store.clone()).await;
         figures_match_the_facts(&api, &timeliness, &costs.prestaties).await;
         filters(&api, &timeliness, &costs.prestaties).await;
         scopes(&api, &timeliness).await;
@@ -379,6 +388,110 @@ pub mod scenarios {
         let csv = api.ok("/api/v1/costs?by=payer&format=csv", None).await;
         assert_eq!(rows.len(), csv.lines().count() - 1);
         assert!(rows[0]["net"].is_string() && rows[0]["lines"].is_number());
+    }
+
+    /// `/api/v1/budget` and `/api/v1/penalties`: the binary's `stats budget|penalties`, byte
+    /// for byte, with and without filters; scoped by the token; 404 without a scheme.
+    async fn budget_and_penalties(db: &Db, api: &Api, payers: &str, store: Arc<dyn Store>) {
+        let budgets = region().join("budgets.toml");
+        let budgets = budgets.to_str().unwrap();
+        let scheme = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/penalty-scheme.toml");
+        let budget = [
+            "budget",
+            "--year",
+            "2025",
+            "--payers",
+            payers,
+            "--budgets",
+            budgets,
+        ];
+        for (extra, query) in [
+            (vec![], ""),
+            (vec!["--utilisation"], "&view=utilisation"),
+            (vec!["--gemeente", WADDINXVEEN], "&gemeente=0627"),
+            (vec!["--betaler", WADDINXVEEN], "&betaler=0627"),
+            (
+                vec!["--categorie", "45", "--utilisation"],
+                "&categorie=45&view=utilisation",
+            ),
+        ] {
+            let args: Vec<&str> = budget.iter().copied().chain(extra).collect();
+            let cli = stats_csv(db, &args);
+            let http = api
+                .ok(&format!("/api/v1/budget?year=2025&format=csv{query}"), None)
+                .await;
+            assert_eq!(http, cli, "budget {query}");
+        }
+        let rows = api.json("/api/v1/budget", None).await;
+        assert!(rows.iter().any(|r| r["budget"] == "provider"));
+        assert!(rows.iter().any(|r| r["budget"] == "municipality"));
+        // worst first
+        let shares: Vec<i64> = rows.iter().map(|r| cents(&r["forecast_pct"])).collect();
+        assert!(shares.windows(2).all(|w| w[0] >= w[1]), "{shares:?}");
+        for (extra, query) in [
+            (vec![], ""),
+            (vec!["--lines"], "&view=lines"),
+            (
+                vec!["--agb", api.agb.as_str()],
+                &*format!("&agb={}", api.agb),
+            ),
+            (
+                vec!["--from", "2025-03-01", "--to", "2025-04-30"],
+                "&from=2025-03&to=2025-04",
+            ),
+        ] {
+            let args: Vec<&str> = ["penalties", "--scheme", scheme]
+                .into_iter()
+                .chain(extra)
+                .collect();
+            let cli = stats_csv(db, &args);
+            let http = api
+                .ok(&format!("/api/v1/penalties?format=csv{query}"), None)
+                .await;
+            assert_eq!(http, cli, "penalties {query}");
+        }
+        let rows = api.json("/api/v1/penalties", None).await;
+        assert!(!rows.is_empty(), "the generator injects late declarations");
+        assert!(rows.iter().any(|r| r["rule"] == "grace"));
+        assert!(rows
+            .iter()
+            .any(|r| r["rule"] != "grace" && cents(&r["penalty"]) > 0));
+        // a municipality sees its own budget only, a provider its own ceiling only
+        let own = api.json("/api/v1/budget", Some(&api.gemeente_token)).await;
+        assert!(!own.is_empty());
+        assert!(
+            own.iter()
+                .all(|r| r["budget"] == "municipality" && r["holder"] == WADDINXVEEN),
+            "{own:?}"
+        );
+        let own = api
+            .json("/api/v1/penalties", Some(&api.aanbieder_token))
+            .await;
+        assert!(
+            own.iter().all(|r| r["provider"] == api.agb.as_str()),
+            "{own:?}"
+        );
+        let (status, _) = api
+            .get("/api/v1/budget?agb=12345678", Some(&api.aanbieder_token))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        // without a scheme the server has no penalties figure
+        let plain = HttpState {
+            store: store.clone(),
+            facts: FactsCache::new(store, Betalers::default(), Duration::from_secs(3600)),
+            access: Access::new(&[], true).unwrap(),
+            consumer: None,
+        };
+        let resp = ijwmo::http::router(Arc::new(plain))
+            .oneshot(
+                Request::builder()
+                    .uri("/api/v1/penalties")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND);
     }
 
     /// The figures against the fact rows themselves.
@@ -665,6 +778,11 @@ pub mod scenarios {
             ("/api/v1/obligations?limit=-1", "limit"),
             ("/api/v1/late?owed_by=iemand", "owed_by"),
             ("/api/v1/late?colour=red", "colour"),
+            ("/api/v1/budget?view=ceiling", "view"),
+            ("/api/v1/budget?by=provider", "by"),
+            ("/api/v1/budget?year=20x5", "year"),
+            ("/api/v1/penalties?view=all", "view"),
+            ("/api/v1/penalties?agb=1", "agb"),
         ] {
             let (status, body) = api.get(path, None).await;
             assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");

@@ -63,6 +63,7 @@ struct Processed {
     timeliness: Vec<TimelinessFact>,
     prestaties: Vec<PrestatieKosten>,
     toewijzingen: Vec<ToewijzingKosten>,
+    contracts: ContractSet,
     /// File name → first rule of an unprocessable file.
     unprocessable: BTreeMap<String, String>,
 }
@@ -148,6 +149,7 @@ async fn process(db: &Db) -> Processed {
         timeliness: store.timeliness_facts(None, None).await.unwrap(),
         prestaties: costs.prestaties,
         toewijzingen: costs.toewijzingen,
+        contracts,
         unprocessable,
     }
 }
@@ -549,6 +551,62 @@ pub async fn the_facts_find_exactly_what_the_generator_injected(db: Db) {
     }
 
     care_lifecycle(&p);
+    // the budget early warning finds the one provider the generator sent over its ceiling,
+    // crossed by the realisation itself, and warns of no other
+    let overrun = s
+        .budget_overrun
+        .as_ref()
+        .expect("the generator injects a budget overrun");
+    let facts = ijwmo::facts::query::Facts::new(
+        vec![],
+        p.prestaties.clone(),
+        p.toewijzingen.clone(),
+        p.contracts.clone(),
+        betalers.clone(),
+    );
+    let budget = ijwmo::facts::query::table(
+        &facts,
+        &Default::default(),
+        &ijwmo::facts::query::Query::Budget { year: overrun.year },
+    )
+    .unwrap();
+    let col = |name: &str| budget.columns.iter().position(|c| *c == name).unwrap();
+    let text = |row: &Vec<ijwmo::report::Cell>, name: &str| match &row[col(name)] {
+        ijwmo::report::Cell::Text(t) => t.clone(),
+        ijwmo::report::Cell::Int(v) => v.to_string(),
+        ijwmo::report::Cell::Decimal(v, 2) => format!("{}.{:02}", v / 100, v % 100),
+        ijwmo::report::Cell::Decimal(v, p) => format!("{v}e-{p}"),
+        ijwmo::report::Cell::Empty => String::new(),
+    };
+    let warned: Vec<(String, String, String, String)> = budget
+        .rows
+        .iter()
+        .filter(|r| !text(r, "warning").is_empty())
+        .map(|r| {
+            (
+                text(r, "holder"),
+                text(r, "basis"),
+                text(r, "warning"),
+                text(r, "ceiling"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        warned,
+        vec![(
+            overrun.provider.clone(),
+            "realised".to_string(),
+            "100".to_string(),
+            format!(
+                "{}.{:02}",
+                overrun.budgetplafond / 100,
+                overrun.budgetplafond % 100
+            ),
+        )],
+        "{}",
+        budget.to_csv()
+    );
+    assert!(budget.rows.len() > 1, "other providers have ceilings too");
 
     // and no BSN reached the facts
     for f in &p.timeliness {

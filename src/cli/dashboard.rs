@@ -4,9 +4,12 @@
 
 use super::store_args::block_on;
 use anyhow::Context;
+use ijwmo::facts::budget::Budgets;
+use ijwmo::facts::penalties::Scheme;
 use ijwmo::facts::Betalers;
 use ijwmo::http::access::{parse_token_list, Access, TokenConfig};
 use ijwmo::http::cache::FactsCache;
+use ijwmo::http::cache::FigureSettings;
 use ijwmo::http::HttpState;
 use ijwmo::store::Store;
 use std::path::PathBuf;
@@ -52,6 +55,12 @@ pub struct HttpArgs {
     /// Payer rules (TOML) for the figures by paying municipality
     #[arg(long, value_name = "FILE", env = "IJWMO_PAYERS")]
     pub payers: Option<PathBuf>,
+    /// Municipalities' budgets and warning thresholds (TOML) for the budget early warning
+    #[arg(long, value_name = "FILE", env = "IJWMO_BUDGETS")]
+    pub budgets: Option<PathBuf>,
+    /// Penalty scheme (TOML) for the late-declaration penalties report (off without one)
+    #[arg(long, value_name = "FILE", env = "IJWMO_PENALTY_SCHEME")]
+    pub penalty_scheme: Option<PathBuf>,
     /// How old the figures may get before they are read again from the store
     #[arg(long, value_name = "DURATION", env = "IJWMO_HTTP_FACTS_REFRESH", default_value = "1m", value_parser = ijwmo::config::parse_duration)]
     pub facts_refresh: Duration,
@@ -70,6 +79,10 @@ impl HttpArgs {
         }
     }
 
+    pub fn figures(&self) -> anyhow::Result<FigureSettings> {
+        figure_settings(self.budgets.as_deref(), self.penalty_scheme.as_deref())
+    }
+
     pub fn betalers(&self) -> anyhow::Result<Betalers> {
         match &self.payers {
             Some(p) => Ok(Betalers::from_file(p)?),
@@ -78,11 +91,30 @@ impl HttpArgs {
     }
 }
 
+/// The budgets and penalty scheme of the files named (each optional).
+pub fn figure_settings(
+    budgets: Option<&std::path::Path>,
+    scheme: Option<&std::path::Path>,
+) -> anyhow::Result<FigureSettings> {
+    Ok(FigureSettings {
+        budgets: match budgets {
+            Some(p) => Budgets::from_file(p).with_context(|| format!("budgets {}", p.display()))?,
+            None => Budgets::default(),
+        },
+        penalty_scheme: scheme
+            .map(|p| {
+                Scheme::from_file(p).with_context(|| format!("penalty scheme {}", p.display()))
+            })
+            .transpose()?,
+    })
+}
+
 /// Builds the shared state for a listener on `addr` (loopback: no token needed).
 pub fn state(
     store: Arc<dyn Store>,
     tokens: &[TokenConfig],
     betalers: Betalers,
+    figures: FigureSettings,
     refresh: Duration,
     addr: &std::net::SocketAddr,
     consumer: Option<&'static std::sync::atomic::AtomicBool>,
@@ -92,7 +124,7 @@ pub fn state(
     if !open && tokens.is_empty() {
         tracing::warn!(%addr, "listening beyond loopback without any token: every API call will be refused");
     }
-    let facts = FactsCache::new(store.clone(), betalers, refresh);
+    let facts = FactsCache::with_settings(store.clone(), betalers, figures, refresh);
     Ok(Arc::new(HttpState {
         store,
         facts,
@@ -118,6 +150,7 @@ async fn dashboard(args: Args) -> anyhow::Result<()> {
         store,
         &args.http.tokens()?,
         args.http.betalers()?,
+        args.http.figures()?,
         args.http.facts_refresh,
         &addr,
         None,

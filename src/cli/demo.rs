@@ -236,8 +236,27 @@ async fn serve_dashboard(
         .await
         .with_context(|| format!("listening on {listen}"))?;
     let betalers = ijwmo::facts::Betalers::from_file(payers)?;
-    let state =
-        super::dashboard::state(store, &[], betalers, Duration::from_secs(60), &addr, None)?;
+    // the generator's municipality budgets beside the payer rules, and the example scheme
+    let budgets = payers.with_file_name("budgets.toml");
+    let figures = ijwmo::http::cache::FigureSettings {
+        budgets: if budgets.exists() {
+            ijwmo::facts::budget::Budgets::from_file(&budgets)?
+        } else {
+            Default::default()
+        },
+        penalty_scheme: Some(ijwmo::facts::penalties::Scheme::from_toml(
+            ijwmo::facts::penalties::EXAMPLE,
+        )?),
+    };
+    let state = super::dashboard::state(
+        store,
+        &[],
+        betalers,
+        figures,
+        Duration::from_secs(60),
+        &addr,
+        None,
+    )?;
     state.facts.reload().await?;
     outln!("\ndashboard: http://{addr}/  (stop with Ctrl-C)");
     let cancel = tokio_util::sync::CancellationToken::new();

@@ -132,10 +132,15 @@ async fn start_http(
         TransportKind::Amqp => Some(&amqp::CONSUMING),
         TransportKind::Spool => None,
     };
+    let figures = super::dashboard::figure_settings(
+        config.http.budgets.as_deref(),
+        config.http.penalty_scheme.as_deref(),
+    )?;
     let state = super::dashboard::state(
         store,
         &config.http.tokens,
         betalers,
+        figures,
         config.http.facts_refresh,
         &addr,
         consumer,

@@ -1,12 +1,16 @@
-//! `ijwmo stats late|costs|rejections|forecast|waiting|trajectories|handover`: the analysts'
-//! statistics from the facts, as a table, CSV or JSON. What each number means: docs/facts.md.
+//! `ijwmo stats late|costs|rejections|forecast|budget|penalties|waiting|trajectories|handover`:
+//! the analysts' statistics from the facts, as a table, CSV or JSON. What each number means:
+//! docs/facts.md.
 
 use super::store_args::{block_on, StoreArgs};
 use anyhow::Context;
 use chrono::NaiveDate;
+use ijwmo::facts::budget::Budgets;
+use ijwmo::facts::penalties::Scheme;
 use ijwmo::facts::query::{self, Facts, Filter, Query};
 use ijwmo::facts::stats::GroupBy;
 use ijwmo::facts::{Betalers, Partij};
+use ijwmo::message::kind::Standard;
 use ijwmo::report::{Format, Table};
 use std::process::ExitCode;
 
@@ -153,6 +157,97 @@ enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Budget early warning: every budget ceiling (providers' in the contracts, municipalities'
+    /// in --budgets) against the year's forecast, the month it is reached, worst first; with
+    /// --utilisation the declared ÷ allocated volume per provider and product.
+    Budget {
+        /// The calendar year [default: this year]
+        #[arg(long)]
+        year: Option<i32>,
+        /// Declared ÷ allocated volume per provider and product instead of the ceilings
+        #[arg(long)]
+        utilisation: bool,
+        /// The municipalities' budgets and the warning thresholds (TOML; docs/facts.md)
+        #[arg(long, value_name = "FILE", env = "IJWMO_BUDGETS")]
+        budgets: Option<std::path::PathBuf>,
+        /// Warning thresholds in percent of a ceiling, comma-separated [default: the budgets
+        /// file's, else 90,100]
+        #[arg(long, value_name = "PCTS", value_delimiter = ',')]
+        thresholds: Vec<u32>,
+        #[command(flatten)]
+        payers: PayersArg,
+        #[command(flatten)]
+        filter: FilterArgs,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Late-declaration penalties, what-if: a penalty scheme applied to the declaration
+    /// obligations met late, per provider, month of care and rule (a report: nothing is
+    /// deducted).
+    Penalties {
+        /// The penalty scheme (TOML; example: deploy/penalty-scheme.toml)
+        #[arg(long, value_name = "FILE", env = "IJWMO_PENALTY_SCHEME")]
+        scheme: std::path::PathBuf,
+        /// One line per late declaration obligation (pseudonymised) instead of the sums
+        #[arg(long)]
+        lines: bool,
+        #[command(flatten)]
+        filter: FilterArgs,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// The filters of the newer figures (the API's common parameters).
+#[derive(Clone, clap::Args)]
+struct FilterArgs {
+    /// First day counted (YYYY-MM-DD): of the due date for obligations, its month for care
+    #[arg(long, value_name = "DATE")]
+    from: Option<NaiveDate>,
+    /// Last day counted (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE")]
+    to: Option<NaiveDate>,
+    /// Only this allocating municipality (gemeentecode)
+    #[arg(long, value_name = "CODE")]
+    gemeente: Option<String>,
+    /// Only what this municipality pays (gemeentecode)
+    #[arg(long, value_name = "CODE")]
+    betaler: Option<String>,
+    /// Only this provider (AGB code)
+    #[arg(long, value_name = "AGB")]
+    agb: Option<String>,
+    /// Only ijw or iwmo
+    #[arg(long, value_name = "STANDARD", value_parser = ["ijw", "iwmo"])]
+    standard: Option<String>,
+    /// Only this product category
+    #[arg(long, value_name = "CODE")]
+    categorie: Option<String>,
+    /// Only this contract segment
+    #[arg(long, value_name = "SEGMENT")]
+    segment: Option<String>,
+}
+
+impl FilterArgs {
+    fn filter(self) -> Filter {
+        Filter {
+            from: self.from,
+            to: self.to,
+            gemeente: self.gemeente,
+            betaler: self.betaler,
+            agb: self.agb,
+            standard: self.standard.as_deref().map(|s| match s {
+                "iwmo" => Standard::Iwmo,
+                _ => Standard::Ijw,
+            }),
+            categorie: self.categorie,
+            segment: self.segment,
+            owed_by: None,
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -233,6 +328,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 async fn table(command: Command) -> anyhow::Result<(Table, Format)> {
+    let mut budgets = None;
     let (query, filter, payers, store, format) = match command {
         Command::Late {
             by,
@@ -341,6 +437,48 @@ async fn table(command: Command) -> anyhow::Result<(Table, Format)> {
             let query = Query::Forecast { year, by };
             (query, Filter::default(), Some(payers), store, format)
         }
+        Command::Budget {
+            year,
+            utilisation,
+            budgets: file,
+            thresholds,
+            payers,
+            filter,
+            format,
+            store,
+        } => {
+            let mut b = match &file {
+                Some(path) => Budgets::from_file(path)
+                    .with_context(|| format!("--budgets {}", path.display()))?,
+                None => Budgets::default(),
+            };
+            if !thresholds.is_empty() {
+                b.thresholds = thresholds;
+            }
+            budgets = Some(b);
+            let year = year.unwrap_or_else(query::current_year);
+            let query = if utilisation {
+                Query::Utilisation { year }
+            } else {
+                Query::Budget { year }
+            };
+            (query, filter.filter(), Some(payers), store, format)
+        }
+        Command::Penalties {
+            scheme,
+            lines,
+            filter,
+            format,
+            store,
+        } => {
+            let s = Scheme::from_file(&scheme)
+                .with_context(|| format!("--scheme {}", scheme.display()))?;
+            let query = Query::Penalties {
+                scheme: Box::new(s),
+                lines,
+            };
+            (query, filter.filter(), None, store, format)
+        }
     };
     query.check().map_err(|e| anyhow::anyhow!("{e}"))?;
     let betalers = match payers {
@@ -348,9 +486,12 @@ async fn table(command: Command) -> anyhow::Result<(Table, Format)> {
         None => Betalers::default(),
     };
     let store = store.open_read_only().await?;
-    let facts = Facts::load_for(store.as_ref(), &query, &filter, betalers)
+    let mut facts = Facts::load_for(store.as_ref(), &query, &filter, betalers)
         .await
         .context("reading the facts")?;
+    if let Some(b) = budgets {
+        facts = facts.with_budgets(b);
+    }
     let query = query::with_default_day(query, &facts);
     let table = query::table(&facts, &filter, &query)?;
     Ok((table, format))

@@ -56,6 +56,9 @@ pub enum BetalersError {
     Parse(String),
     #[error("payer rules: {0}")]
     Invalid(String),
+    /// A budgets file or penalty scheme that cannot be used: the file's kind, where and what.
+    #[error("{0}")]
+    Settings(String),
 }
 
 /// A TOML error as "line L, column C: message", without the quoted source line that the
@@ -75,6 +78,23 @@ fn describe(text: &str, e: &toml::de::Error) -> String {
     }
 }
 
+/// The text of a settings file (payer rules, budgets, a penalty scheme).
+pub(crate) fn read(path: &Path) -> Result<String, BetalersError> {
+    std::fs::read_to_string(path).map_err(|source| BetalersError::Read {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+/// A settings file's TOML as `T`; the error names the file's kind and where, never its text.
+pub(crate) fn parse<T: serde::de::DeserializeOwned>(
+    what: &str,
+    text: &str,
+) -> Result<T, BetalersError> {
+    toml::from_str(text)
+        .map_err(|e| BetalersError::Settings(format!("not a TOML {what}: {}", describe(text, &e))))
+}
+
 impl Betalers {
     pub fn from_toml(text: &str) -> Result<Betalers, BetalersError> {
         let b: Betalers =
@@ -84,11 +104,7 @@ impl Betalers {
     }
 
     pub fn from_file(path: &Path) -> Result<Betalers, BetalersError> {
-        let text = std::fs::read_to_string(path).map_err(|source| BetalersError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
-        Betalers::from_toml(&text)
+        Betalers::from_toml(&read(path)?)
     }
 
     /// Every gemeentecode has four digits, every share is positive, every verdeelsleutel adds up

@@ -286,7 +286,7 @@ pub fn toewijzing_rows(
 
 /// Units of the Omvang in [a, b] (inclusive) under frequency `freq`; `whole` is the whole
 /// validity, for spreading a total (frequency 6) pro rata.
-fn units_in(
+pub(super) fn units_in(
     volume: i64,
     freq: &str,
     a: NaiveDate,

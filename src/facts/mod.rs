@@ -20,9 +20,11 @@
 //!   seen, so processing messages out of order never moves it back in time.
 
 pub mod betaler;
+pub mod budget;
 pub mod cost;
 pub mod engine;
 pub mod handover;
+pub mod penalties;
 pub mod pseudonym;
 pub mod query;
 pub mod rejections;

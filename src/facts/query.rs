@@ -21,6 +21,8 @@
 //!   without a product, such as a retour on a whole message, have none and drop out when a
 //!   segment is asked for).
 
+use super::budget::{Budgets, Holders};
+use super::penalties::Scheme;
 use super::stats::{self, GroupBy, Split};
 use super::{Betalers, ObligationKind, Partij, PrestatieKosten, TimelinessFact, ToewijzingKosten};
 use crate::contracts::ContractSet;
@@ -94,6 +96,14 @@ pub enum Query {
     /// `stats handover`: Jeugdwet clients turning 18 within `months` of `as_of` (a list, see
     /// [`super::handover`]).
     Handover { as_of: NaiveDate, months: u32 },
+    /// `stats budget`: every budget ceiling against the year's forecast, worst first (see
+    /// [`super::budget`]).
+    Budget { year: i32 },
+    /// `stats budget --utilisation`: declared ÷ allocated volume per provider and product.
+    Utilisation { year: i32 },
+    /// `stats penalties`: the scheme's penalties on late declarations per provider and month,
+    /// or (`lines`) per obligation (see [`super::penalties`]).
+    Penalties { scheme: Box<Scheme>, lines: bool },
 }
 
 /// The groupings each table offers, its default first: the one list the CLI's check and the
@@ -119,6 +129,11 @@ pub mod groupings {
     /// The lists (waiting now, handover) have no grouping: their rows are ordered per
     /// municipality.
     pub const LISTS: &[GroupBy] = &[Municipality];
+    /// The budget table has one fixed layout: budget holders (providers, paying
+    /// municipalities); a municipality's scope sees what it pays.
+    pub const BUDGET: &[GroupBy] = &[Payer];
+    pub const UTILISATION: &[GroupBy] = &[Product];
+    pub const PENALTIES: &[GroupBy] = &[Month];
 }
 
 impl Query {
@@ -132,6 +147,9 @@ impl Query {
             Query::Waiting { .. } => groupings::WAITING,
             Query::Trajectories { .. } => groupings::TRAJECTORIES,
             Query::WaitingNow { .. } | Query::Handover { .. } => groupings::LISTS,
+            Query::Budget { .. } => groupings::BUDGET,
+            Query::Utilisation { .. } => groupings::UTILISATION,
+            Query::Penalties { .. } => groupings::PENALTIES,
         }
     }
 
@@ -145,6 +163,9 @@ impl Query {
             | Query::Waiting { by }
             | Query::Trajectories { by, .. } => *by,
             Query::WaitingNow { .. } | Query::Handover { .. } => GroupBy::Municipality,
+            Query::Budget { .. } => GroupBy::Payer,
+            Query::Utilisation { .. } => GroupBy::Product,
+            Query::Penalties { .. } => GroupBy::Month,
         }
     }
 
@@ -169,6 +190,10 @@ impl Query {
     fn needs_timeliness(&self) -> bool {
         matches!(self, Query::Late { .. })
     }
+
+    fn needs_both(&self) -> bool {
+        matches!(self, Query::Penalties { .. })
+    }
 }
 
 /// The fact rows and what the tables need beside them.
@@ -181,6 +206,8 @@ pub struct Facts {
     pub toewijzingen: Vec<ToewijzingKosten>,
     pub contracts: ContractSet,
     pub betalers: Betalers,
+    /// The municipalities' budgets and the warning thresholds ([`Facts::with_budgets`]).
+    pub budgets: Budgets,
     /// The working-day calendar of the figures that count working days (national unless
     /// [`Facts::with_calendar`] sets the region's).
     pub calendar: Calendar,
@@ -212,6 +239,17 @@ impl Facts {
         betalers: Betalers,
     ) -> Result<Facts, StoreError> {
         let contracts = store.contracts().await?.set;
+        if query.needs_both() {
+            let timeliness = store.timeliness_facts(filter.from, filter.to).await?;
+            let costs = store.cost_facts().await?;
+            return Ok(Facts::new(
+                timeliness,
+                costs.prestaties,
+                costs.toewijzingen,
+                contracts,
+                betalers,
+            ));
+        }
         if query.needs_timeliness() {
             let timeliness = store.timeliness_facts(filter.from, filter.to).await?;
             return Ok(Facts::new(timeliness, vec![], vec![], contracts, betalers));
@@ -249,9 +287,16 @@ impl Facts {
             toewijzingen,
             contracts,
             betalers,
+            budgets: Budgets::default(),
             calendar: Calendar::national(),
             segments,
         }
+    }
+
+    /// The municipalities' budgets and the warning thresholds of `stats budget`.
+    pub fn with_budgets(mut self, budgets: Budgets) -> Facts {
+        self.budgets = budgets;
+        self
     }
 
     /// The region's working-day calendar (with its extra closed days).
@@ -477,6 +522,45 @@ pub fn table(facts: &Facts, filter: &Filter, query: &Query) -> Result<Table, Que
         Query::Handover { as_of, months } => {
             let now = without_period(filter);
             super::handover::handover_of(facts.care_allocations(&now, |_| None), *as_of, *months)
+        }
+        Query::Budget { year } => {
+            let lines: Vec<&PrestatieKosten> = facts.lines(filter, false).collect();
+            let allocations: Vec<&ToewijzingKosten> = facts.allocations(filter).collect();
+            let holders = Holders {
+                providers: filter.gemeente.is_none() && filter.betaler.is_none(),
+                municipalities: filter.agb.is_none(),
+                payer: filter.betaler.as_deref().or(filter.gemeente.as_deref()),
+                agb: filter.agb.as_deref(),
+            };
+            super::budget::budget_of(
+                &lines,
+                &allocations,
+                &facts.contracts,
+                &facts.betalers,
+                &facts.budgets,
+                *year,
+                holders,
+            )
+        }
+        Query::Utilisation { year } => {
+            let lines: Vec<&PrestatieKosten> = facts
+                .lines(filter, false)
+                .filter(|p| eq(&filter.betaler, &p.gemeente))
+                .collect();
+            let allocations: Vec<&ToewijzingKosten> = facts
+                .allocations(filter)
+                .filter(|t| eq(&filter.betaler, &t.gemeente))
+                .collect();
+            super::budget::utilisation_of(&lines, &allocations, *year)
+        }
+        Query::Penalties { scheme, lines } => {
+            let boetes =
+                super::penalties::boetes(facts.obligations(filter), &facts.prestaties, scheme);
+            if *lines {
+                super::penalties::penalty_lines(&boetes, scheme)
+            } else {
+                super::penalties::penalties_of(&boetes, scheme)
+            }
         }
     })
 }

@@ -376,16 +376,25 @@ pub fn forecast(
     forecast_of(lines, allocations, contracts, year, by, betalers, None)
 }
 
-/// [`forecast`] counting only what `payer` pays (see [`spread`]).
-pub fn forecast_of<'a>(
+/// The sums behind a forecast, per group: what was realised in the year (in total and per
+/// month of care, January = index 0) and what the allocations still commit in it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ForecastAmounts {
+    pub realised: BTreeMap<String, i64>,
+    pub remaining: BTreeMap<String, i64>,
+    pub realised_per_month: BTreeMap<String, [i64; 12]>,
+}
+
+/// The amounts of [`forecast_of`], for the figures that build on the forecast (the budget
+/// early warning) without computing it a second way.
+pub fn forecast_amounts<'a>(
     lines: impl IntoIterator<Item = &'a PrestatieKosten>,
     allocations: impl IntoIterator<Item = &'a ToewijzingKosten>,
-    contracts: &ContractSet,
     year: i32,
     by: GroupBy,
     betalers: &Betalers,
     payer: Option<&str>,
-) -> Table {
+) -> ForecastAmounts {
     let group_alloc = |t: &ToewijzingKosten| match by {
         GroupBy::Provider => t.agb.clone(),
         GroupBy::Municipality | GroupBy::Payer => t.gemeente.clone(),
@@ -398,10 +407,11 @@ pub fn forecast_of<'a>(
         .into_iter()
         .filter(|p| p.period_month.year() == year)
         .collect();
-    let mut realised: BTreeMap<String, i64> = BTreeMap::new();
+    let mut out = ForecastAmounts::default();
     let mut per_alloc: BTreeMap<(&str, i64), i64> = BTreeMap::new();
     for p in &in_year {
         let seg = p.segment.as_deref();
+        let month = p.period_month.month0() as usize;
         for group in line_groups(p, by) {
             for (g, [cents]) in spread(
                 by,
@@ -412,14 +422,14 @@ pub fn forecast_of<'a>(
                 group,
                 [p.approved_cents],
             ) {
-                *realised.entry(g).or_default() += cents;
+                *out.realised.entry(g.clone()).or_default() += cents;
+                out.realised_per_month.entry(g).or_insert([0; 12])[month] += cents;
             }
         }
         *per_alloc
             .entry((&p.scope, p.toewijzing_nummer))
             .or_default() += p.approved_cents;
     }
-    let mut remaining: BTreeMap<String, i64> = BTreeMap::new();
     for a in allocations {
         let Some(c) = commitment_in_year(a, year) else {
             continue;
@@ -438,9 +448,27 @@ pub fn forecast_of<'a>(
             group_alloc(a),
             [left],
         ) {
-            *remaining.entry(g).or_default() += cents;
+            *out.remaining.entry(g).or_default() += cents;
         }
     }
+    out
+}
+
+/// [`forecast`] counting only what `payer` pays (see [`spread`]).
+pub fn forecast_of<'a>(
+    lines: impl IntoIterator<Item = &'a PrestatieKosten>,
+    allocations: impl IntoIterator<Item = &'a ToewijzingKosten>,
+    contracts: &ContractSet,
+    year: i32,
+    by: GroupBy,
+    betalers: &Betalers,
+    payer: Option<&str>,
+) -> Table {
+    let ForecastAmounts {
+        realised,
+        remaining,
+        ..
+    } = forecast_amounts(lines, allocations, year, by, betalers, payer);
     let mut keys: Vec<String> = realised.keys().chain(remaining.keys()).cloned().collect();
     keys.sort();
     keys.dedup();

@@ -49,7 +49,9 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::time::Instant;
-use summary::{Correction, Late, Malformed, MissingStop, Overrun, ProviderSummary, TariffError};
+use summary::{
+    BudgetOverrun, Correction, Late, Malformed, MissingStop, Overrun, ProviderSummary, TariffError,
+};
 use thiserror::Error;
 use world::{World, GEMEENTEN};
 
@@ -195,7 +197,89 @@ struct Gen {
     long_waits_noted: BTreeSet<(&'static str, u32)>,
     /// Jeugdwet clients of the window counted for the group of 17-year-olds.
     jeugd_clients: u32,
+    /// Declared cents per provider and year of care (for the injected budget overrun).
+    declared_per_provider_year: BTreeMap<(String, i32), i64>,
     out: Output,
+}
+
+/// Writes the world's contracts for the window [w0, w1) to `path`.
+fn write_contracts(
+    world: &World,
+    path: &Path,
+    w0: NaiveDate,
+    w1: NaiveDate,
+) -> Result<(), GenerateError> {
+    let file = std::fs::File::create(path).map_err(|source| GenerateError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    // history allocations start up to four years before the window
+    world
+        .write_contracts(std::io::BufWriter::new(file), w0.year() - 4, w1.year())
+        .map_err(|source| GenerateError::Csv {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+/// Writes the municipalities' budgets for `ijwmo stats budget --budgets` (and the demo's
+/// dashboard): per municipality a yearly budget of 1.5 × its declared amount over the window
+/// scaled to a year, in whole euros. Demo figures only; the summary states none of them.
+fn write_budgets(
+    path: &Path,
+    summary: &Summary,
+    months: u32,
+    year: i32,
+) -> Result<(), GenerateError> {
+    let mut text = String::from(
+        "# The municipalities' budgets (ijwmo stats budget --budgets budgets.toml): a yearly\n\
+         # amount per paying municipality, warnings at 90% and 100% of it.\n\
+         thresholds = [90, 100]\n",
+    );
+    for (gemeente, cents) in &summary.totals.declared_cents_per_gemeente {
+        let yearly = cents * 12 * 3 / 2 / i64::from(months.max(1)) / 100;
+        if yearly > 0 {
+            text.push_str(&format!(
+                "\n[[budget]]\npayer = \"{gemeente}\"\nper_year = {{ \"{year}\" = \"{yearly}.00\" }}\n"
+            ));
+        }
+    }
+    std::fs::write(path, text).map_err(|source| GenerateError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// The provider heading over its ceiling: of the providers under a budget ceiling, the one
+/// that declared most in one year of care; its ceiling is lowered to a quarter of what it
+/// declared in that year (whole euros), so the realisation alone crosses it. Every other
+/// ceiling stays as the world set it (about 10% above a full-scale year, far above what a
+/// window of a few months at a small scale realises).
+fn inject_budget_overrun(
+    world: &mut World,
+    declared: &BTreeMap<(String, i32), i64>,
+) -> Option<BudgetOverrun> {
+    let (agb, year, cents) = world
+        .providers
+        .iter()
+        .filter(|p| p.budgetplafond.is_some())
+        .filter_map(|p| {
+            declared
+                .iter()
+                .filter(|((a, _), _)| *a == p.agb)
+                .map(|((a, y), c)| (a.clone(), *y, *c))
+                .max_by_key(|(_, y, c)| (*c, std::cmp::Reverse(*y)))
+        })
+        .max_by(|a, b| a.2.cmp(&b.2).then(b.0.cmp(&a.0)))?;
+    let ceiling = (cents / 4 / 100).max(1) * 100;
+    let p = world.providers.iter_mut().find(|p| p.agb == agb)?;
+    p.budgetplafond = Some(ceiling);
+    Some(BudgetOverrun {
+        provider: agb,
+        year,
+        budgetplafond: ceiling,
+        declared_cents: cents,
+    })
 }
 
 /// Writes the region's payer rules (see [`world::betalers`]) for `ijwmo stats --payers`.
@@ -238,17 +322,7 @@ pub fn generate(opts: &Options, dir: &Path) -> Result<Summary, GenerateError> {
     let mut rng = StdRng::seed_from_u64(opts.seed);
     let world = World::build(&mut rng, w0.year());
     let contracts = dir.join("contracts.csv");
-    let file = std::fs::File::create(&contracts).map_err(|source| GenerateError::Io {
-        path: contracts.clone(),
-        source,
-    })?;
-    // history allocations start up to four years before the window
-    world
-        .write_contracts(std::io::BufWriter::new(file), w0.year() - 4, w1.year())
-        .map_err(|source| GenerateError::Csv {
-            path: contracts.clone(),
-            source,
-        })?;
+    write_contracts(&world, &contracts, w0, w1)?;
     write_betalers(&dir.join("betalers.toml"))?;
     let providers = world.providers.len();
     let mut g = Gen {
@@ -274,14 +348,16 @@ pub fn generate(opts: &Options, dir: &Path) -> Result<Summary, GenerateError> {
         providers_seen: BTreeSet::new(),
         long_waits_noted: BTreeSet::new(),
         jeugd_clients: 0,
+        declared_per_provider_year: BTreeMap::new(),
         out,
     };
     g.run()?;
     let Gen {
         mut summary,
         out,
-        world,
+        mut world,
         providers_seen,
+        declared_per_provider_year,
         ..
     } = g;
     summary.long_wait_providers = (world.providers.iter().enumerate())
@@ -289,6 +365,12 @@ pub fn generate(opts: &Options, dir: &Path) -> Result<Summary, GenerateError> {
         .map(|(_, p)| p.agb.clone())
         .collect();
     summary.long_wait_days = plan::LONG_WAIT_DAYS;
+    summary.budget_overrun = inject_budget_overrun(&mut world, &declared_per_provider_year);
+    if summary.budget_overrun.is_some() {
+        // the contracts again, with the lowered ceiling
+        write_contracts(&world, &contracts, w0, w1)?;
+    }
+    write_budgets(&dir.join("budgets.toml"), &summary, opts.months, w0.year())?;
     summary.generator.seed = opts.seed;
     summary.generator.months = opts.months;
     summary.generator.scale = opts.scale;
@@ -479,6 +561,10 @@ impl Gen {
         if let Body::Declaratie(d) = &spec.body {
             let amount = d.total();
             totals.declared_cents += amount;
+            *self
+                .declared_per_provider_year
+                .entry((spec.sender.clone(), d.periode.0.year()))
+                .or_insert(0) += amount;
             *totals
                 .declared_cents_per_gemeente
                 .entry(spec.receiver.clone())

@@ -33,6 +33,10 @@ pub struct Summary {
     pub corrections: Vec<Correction>,
     /// Files that are not valid messages, each sent before the valid message it precedes.
     pub malformed: Vec<Malformed>,
+    /// The provider whose budget ceiling the realisation crosses (`ijwmo stats budget` warns
+    /// of it, with the ceiling month realised); no other provider reaches its ceiling.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget_overrun: Option<BudgetOverrun>,
     pub providers: Vec<ProviderSummary>,
     /// Long waits for care (issue 11, item 1): at the providers listed, the first start of
     /// every allocation of the window with room for it comes `long_wait_days` later than usual.
@@ -67,6 +71,19 @@ pub struct Seventeen {
     pub gemeente: String,
     /// The month of the client's 18th birthday (YYYY-MM), all the facts may keep.
     pub turns_18_month: String,
+}
+
+/// A provider heading over its yearly budget ceiling.
+#[derive(Debug, Clone, Serialize)]
+pub struct BudgetOverrun {
+    pub provider: String,
+    /// The calendar year of care the ceiling is crossed in.
+    pub year: i32,
+    /// The lowered ceiling (eurocents): a quarter of what the provider declared in the year.
+    pub budgetplafond: i64,
+    /// What the provider declared for care in that year (eurocents, debits less credits,
+    /// rejected lines and their resubmissions included).
+    pub declared_cents: i64,
 }
 
 #[derive(Debug, Default, Serialize)]

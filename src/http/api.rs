@@ -35,6 +35,7 @@ pub enum ApiError {
     BadRequest(String),
     Unauthorized(String),
     Forbidden(String),
+    NotFound(String),
     Unavailable(String),
 }
 
@@ -63,6 +64,7 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest(t) => (StatusCode::BAD_REQUEST, t),
             ApiError::Unauthorized(t) => (StatusCode::UNAUTHORIZED, t),
             ApiError::Forbidden(t) => (StatusCode::FORBIDDEN, t),
+            ApiError::NotFound(t) => (StatusCode::NOT_FOUND, t),
             ApiError::Unavailable(t) => (StatusCode::SERVICE_UNAVAILABLE, t),
         };
         let mut r = (status, Json(json!({ "error": text }))).into_response();
@@ -75,7 +77,7 @@ impl IntoResponse for ApiError {
 }
 
 /// The endpoints: path and what it answers (the index and the OpenAPI description).
-pub const ENDPOINTS: [(&str, &str); 12] = [
+pub const ENDPOINTS: [(&str, &str); 14] = [
     ("/api/v1/", "this list"),
     ("/api/v1/openapi.json", "OpenAPI 3 description of every endpoint"),
     ("/api/v1/meta", "what the filters can offer within the caller's scope, and the scope"),
@@ -88,6 +90,8 @@ pub const ENDPOINTS: [(&str, &str); 12] = [
     ("/api/v1/waiting/now", "allocations in force without a start, the longest wait first (pseudonymised; ijwmo stats waiting --now)"),
     ("/api/v1/trajectories", "trajectory length, ended according to plan or early, re-entry within 6 and 12 months (ijwmo stats trajectories)"),
     ("/api/v1/handover", "Jeugdwet clients turning 18 within the horizon with an allocation running past it (pseudonymised; ijwmo stats handover)"),
+    ("/api/v1/budget", "budget early warning: every ceiling against the year's forecast, worst first; view=utilisation: declared ÷ allocated volume (ijwmo stats budget)"),
+    ("/api/v1/penalties", "late-declaration penalties under the server's scheme, per provider and month; 404 without a scheme (ijwmo stats penalties)"),
 ];
 
 pub fn routes() -> Router<Arc<HttpState>> {
@@ -104,6 +108,8 @@ pub fn routes() -> Router<Arc<HttpState>> {
         .route("/waiting/now", get(waiting_now))
         .route("/trajectories", get(trajectories))
         .route("/handover", get(handover))
+        .route("/budget", get(budget))
+        .route("/penalties", get(penalties))
 }
 
 fn scope_of(state: &HttpState, headers: &HeaderMap) -> Result<Scope, ApiError> {
@@ -376,6 +382,51 @@ async fn handover(
     Ok(render(&table, format, "handover", &loaded))
 }
 
+async fn budget(
+    State(state): St,
+    headers: HeaderMap,
+    QueryString(raw): Raw,
+) -> Result<Response, ApiError> {
+    let scope = scope_of(&state, &headers)?;
+    let p = Params::new(raw, &known(&["year", "view"]))?;
+    let filter = p.filter()?;
+    let format = p.format()?;
+    let utilisation = p.view(&["ceilings", "utilisation"])? == Some("utilisation");
+    let loaded = state.facts.get().await?;
+    let year = p.year(default_year(&loaded.facts))?;
+    let query = if utilisation {
+        Query::Utilisation { year }
+    } else {
+        Query::Budget { year }
+    };
+    let table = scoped_table(&loaded.facts, &scope, filter, &query)?;
+    Ok(render(&table, format, "budget", &loaded))
+}
+
+async fn penalties(
+    State(state): St,
+    headers: HeaderMap,
+    QueryString(raw): Raw,
+) -> Result<Response, ApiError> {
+    let scope = scope_of(&state, &headers)?;
+    let p = Params::new(raw, &known(&["view"]))?;
+    let filter = p.filter()?;
+    let format = p.format()?;
+    let lines = p.view(&["months", "lines"])? == Some("lines");
+    let Some(scheme) = state.facts.penalty_scheme() else {
+        return Err(ApiError::NotFound(
+            "no penalty scheme: start serve or dashboard with --penalty-scheme FILE".into(),
+        ));
+    };
+    let loaded = state.facts.get().await?;
+    let query = Query::Penalties {
+        scheme: Box::new(scheme.clone()),
+        lines,
+    };
+    let table = scoped_table(&loaded.facts, &scope, filter, &query)?;
+    Ok(render(&table, format, "penalties", &loaded))
+}
+
 async fn obligations(
     State(state): St,
     headers: HeaderMap,
@@ -423,6 +474,8 @@ async fn meta(
         "segmenten": c.segmenten,
         "standards": c.standards,
         "current_year": default_year(&loaded.facts),
+        "penalty_scheme": state.facts.penalty_scheme().map(|s| s.name.clone()),
+        "budget_thresholds": loaded.facts.budgets.thresholds,
         "facts_loaded_at": loaded.at.to_rfc3339(),
     }))
     .into_response();

@@ -9,6 +9,8 @@
 //! [`super::answers`], so repeated requests are answered from memory until the rows change.
 
 use super::answers::Answers;
+use crate::facts::budget::Budgets;
+use crate::facts::penalties::Scheme;
 use crate::facts::query::Facts;
 use crate::facts::Betalers;
 use crate::store::{Counts, Store, StoreError};
@@ -34,9 +36,19 @@ pub struct Loaded {
     counts: Option<Counts>,
 }
 
+/// What some figures need besides the facts and the payer rules (`--budgets`,
+/// `--penalty-scheme` on `serve` and `dashboard`).
+#[derive(Debug, Clone, Default)]
+pub struct FigureSettings {
+    pub budgets: Budgets,
+    /// The scheme `/api/v1/penalties` applies; without one that endpoint answers 404.
+    pub penalty_scheme: Option<Scheme>,
+}
+
 pub struct FactsCache {
     store: Arc<dyn Store>,
     betalers: Betalers,
+    settings: FigureSettings,
     refresh: Duration,
     current: RwLock<Option<Loaded>>,
     first: tokio::sync::Mutex<()>,
@@ -45,14 +57,30 @@ pub struct FactsCache {
 
 impl FactsCache {
     pub fn new(store: Arc<dyn Store>, betalers: Betalers, refresh: Duration) -> Arc<FactsCache> {
+        FactsCache::with_settings(store, betalers, FigureSettings::default(), refresh)
+    }
+
+    /// [`FactsCache::new`] with budgets and a penalty scheme.
+    pub fn with_settings(
+        store: Arc<dyn Store>,
+        betalers: Betalers,
+        settings: FigureSettings,
+        refresh: Duration,
+    ) -> Arc<FactsCache> {
         Arc::new(FactsCache {
             store,
             betalers,
+            settings,
             refresh,
             current: RwLock::new(None),
             first: tokio::sync::Mutex::new(()),
             reloading: AtomicBool::new(false),
         })
+    }
+
+    /// The penalty scheme the server was given, if any.
+    pub fn penalty_scheme(&self) -> Option<&Scheme> {
+        self.settings.penalty_scheme.as_ref()
     }
 
     fn current(&self) -> Option<Loaded> {
@@ -77,7 +105,9 @@ impl FactsCache {
                 return Ok(same);
             }
         }
-        let facts = Facts::load(self.store.as_ref(), self.betalers.clone()).await?;
+        let facts = Facts::load(self.store.as_ref(), self.betalers.clone())
+            .await?
+            .with_budgets(self.settings.budgets.clone());
         let loaded = Loaded {
             facts: Arc::new(facts),
             at: Utc::now(),

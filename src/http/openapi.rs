@@ -105,6 +105,13 @@ pub fn document() -> Value {
                 param("as_of", "the day (default: the last day the facts saw a message)", text("^[0-9]{4}-[0-9]{2}-[0-9]{2}$")),
                 param("horizon", "months ahead, the as-of month included (default 12, at most 120)", json!({"type": "integer", "minimum": 0, "maximum": 120})),
             ]),
+            "/api/v1/budget": table_op("budget early warning, worst first: budget (provider or municipality), holder, segment, year, ceiling, realised, remaining, forecast (euros), realised_pct, forecast_pct, declared_through, run_rate, ceiling_month, basis (realised or projected), warning (the highest threshold reached); view=utilisation: provider, product, eenheid, allocations, allocated, declared, utilisation_pct, declared_through", vec![
+                param("year", "calendar year (default: the current year, or the latest with facts)", text("^[0-9]{4}$")),
+                param("view", "ceilings (default) or utilisation", one_of(&["ceilings", "utilisation"])),
+            ]),
+            "/api/v1/penalties": table_op("late-declaration penalties under the server's scheme (404 without one): provider, month (of care), rule (grace, per_week, cap), rule_text, obligations, min_wd_late, max_wd_late, declared, penalty (euros); view=lines: one row per late declaration obligation (pseudonymised)", vec![
+                param("view", "months (default) or lines", one_of(&["months", "lines"])),
+            ]),
             "/api/v1/obligations": table_op("the obligations behind a figure, late and overdue first, then by due date; header X-Total-Count", vec![
                 param("status", "comma-separated: on_time, late, overdue, open", json!({"type": "string"})),
                 param("kind", "comma-separated obligation kinds (retour, declaratie_antwoord, start, stop, antwoord_vot, antwoord_vow, eindantwoord_vot, eindantwoord_vow, woonplaatsbeginsel, declaratie)", json!({"type": "string"})),

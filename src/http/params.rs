@@ -180,6 +180,19 @@ impl Params {
         }
     }
 
+    /// `view`, one of `allowed` (None when absent).
+    pub fn view<'a>(&self, allowed: &[&'a str]) -> Result<Option<&'a str>, BadParam> {
+        match self.get("view") {
+            None => Ok(None),
+            Some(v) => allowed
+                .iter()
+                .copied()
+                .find(|a| *a == v)
+                .map(Some)
+                .ok_or_else(|| bad("view", format!("{v:?}: use {}", allowed.join(" or ")))),
+        }
+    }
+
     pub fn year(&self, default: i32) -> Result<i32, BadParam> {
         match self.get("year") {
             None => Ok(default),

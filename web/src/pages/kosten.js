@@ -1,8 +1,9 @@
 // Kosten (/kosten): realised per month stacked by segment (or product category), the forecast
 // for the year (realised + remaining commitment) per paying municipality and per provider
 // against its budget ceiling, costs per paying municipality (verdeelsleutel applied), and the
-// rejected amounts per retour code.
+// rejected amounts per retour code; then the budget panels (./budget.js).
 import { getJson } from "../api.js";
+import { budgetPanels } from "./budget.js";
 import { chart, COLORS } from "../charts.js";
 import { fmtEur, fmtEurShort, fmtPct, gemeenteNaam, maand, num } from "../format.js";
 import { filters, go, link, query, setQuery } from "../state.js";
@@ -12,6 +13,7 @@ export async function kosten({ meta }) {
   const f = filters();
   const year = meta.current_year;
   const split = query().split === "categorie" ? "categorie" : "segment";
+  const panels = budgetPanels({ meta, f, year });
   const [monthly, payers, providers, costsPayer, retour] = await Promise.all([
     getJson("costs", { ...f, by: "month", split }),
     getJson("forecast", { ...f, year, by: "payer" }),
@@ -115,7 +117,11 @@ export async function kosten({ meta }) {
     ),
   ];
 
+  const extra = await panels;
+  nodes[0].append(...extra.nodes);
+
   const draw = () => {
+    extra.draw();
     chart(document.querySelector("[data-chart=monthly]"), {
       grid: { left: 8, right: 20, top: 60, bottom: 30 },
       legend: { top: 0, type: "scroll" },
