@@ -38,7 +38,8 @@ fill() { # $1 = name, $2 = store URL or empty for SQLite
   if [ "$keep" = 1 ] && [ -f "$dir/done" ]; then return; fi
   local args=(demo --months 12 --scale "$scale" --seed 7 --dir "$dir")
   if [ -n "$2" ]; then
-    psql "$server/postgres" -q -c "DROP DATABASE IF EXISTS ijwmo_api_bench_${scale/./_} WITH (FORCE)" -c "CREATE DATABASE ijwmo_api_bench_${scale/./_}"
+    psql "$server/postgres" -q -c "DROP DATABASE IF EXISTS ijwmo_api_bench_${scale/./_} WITH (FORCE)" -c "CREATE DATABASE ijwmo_api_bench_${scale/./_}" \
+      -c "ALTER DATABASE ijwmo_api_bench_${scale/./_} SET synchronous_commit = off" # the fill is not what is measured
     args+=(--store-url "$2")
   fi
   local t0=$SECONDS
