@@ -98,9 +98,10 @@ impl<'a> Validator<'a> {
                 let (rule_findings, message) = layer2(def.kind, text, &doc);
                 report.message = message;
                 if !rule_findings.is_empty() {
-                    let index = path_index(def, &doc);
+                    let paths = path_index(def, &doc);
+                    let index = PathIndex::new(&paths);
                     for f in rule_findings {
-                        let at = locate(&index, &f.path);
+                        let at = index.locate(&f.path);
                         placed.push((f, at));
                     }
                 }
@@ -192,16 +193,38 @@ fn path_index(def: &MessageDef, doc: &Doc) -> Vec<(String, usize)> {
     out
 }
 
-/// The offset of a path, or of its nearest existing ancestor (for missing elements).
-fn locate(index: &[(String, usize)], path: &str) -> usize {
-    let mut p = path;
-    loop {
-        if let Some((_, at)) = index.iter().find(|(q, _)| q == p) {
-            return *at;
+/// The paths of a document looked up by value: a message with thousands of level-2 findings
+/// (a 25 MB declaration) must not scan every path once per finding.
+struct PathIndex<'p> {
+    /// Offset of the first element with each path.
+    first: std::collections::HashMap<&'p str, usize>,
+    /// Offset of the root, for a path none of whose ancestors exists.
+    root: usize,
+}
+
+impl<'p> PathIndex<'p> {
+    fn new(paths: &'p [(String, usize)]) -> PathIndex<'p> {
+        let mut first = std::collections::HashMap::with_capacity(paths.len());
+        for (p, at) in paths {
+            first.entry(p.as_str()).or_insert(*at);
         }
-        match p.rfind('/') {
-            Some(i) if i > 0 => p = &p[..i],
-            _ => return index.first().map_or(0, |(_, at)| *at),
+        PathIndex {
+            first,
+            root: paths.first().map_or(0, |(_, at)| *at),
+        }
+    }
+
+    /// The offset of a path, or of its nearest existing ancestor (for missing elements).
+    fn locate(&self, path: &str) -> usize {
+        let mut p = path;
+        loop {
+            if let Some(at) = self.first.get(p) {
+                return *at;
+            }
+            match p.rfind('/') {
+                Some(i) if i > 0 => p = &p[..i],
+                _ => return self.root,
+            }
         }
     }
 }
