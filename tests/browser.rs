@@ -415,6 +415,44 @@ async fn check_pages(c: &Client, base: &str, api: &Api) -> Res<()> {
             "{want}"
         );
     }
+    // declaration quality: every provider's rejected share as the API gives it, worst first,
+    // and the two charts when anything was rejected
+    let quality: Vec<Value> = api
+        .rows("rejections?by=provider")?
+        .into_iter()
+        .filter(|r| r["provider"] != "regio-mediaan")
+        .collect();
+    compare_table(
+        c,
+        "rejections-all",
+        &quality,
+        "provider",
+        &[
+            "declared_lines",
+            "rejected_lines",
+            "rejected_pct",
+            "resubmitted",
+            "median_wd_to_approval",
+        ],
+    )
+    .await?;
+    let shares: Vec<f64> = table(c, "rejections-all")
+        .await?
+        .iter()
+        .map(|r| number(&r["rejected_pct"]).parse().unwrap_or(0.0))
+        .collect();
+    anyhow::ensure!(
+        shares.windows(2).all(|w| w[0] >= w[1]),
+        "declaration quality, worst first: {shares:?}"
+    );
+    let rejected_any = quality.iter().any(|r| match &r["rejected_lines"] {
+        Value::Number(n) => n.as_i64() != Some(0),
+        Value::String(n) => n != "0",
+        _ => false,
+    });
+    if rejected_any {
+        charts_drawn(c, &["rejections-provider", "rejections-month"]).await?;
+    }
     let penalties = api.rows("penalties")?;
     anyhow::ensure!(!penalties.is_empty(), "the demo has late declarations");
     let shown = table(c, "penalties").await?;
@@ -438,6 +476,9 @@ async fn check_pages(c: &Client, base: &str, api: &Api) -> Res<()> {
     screenshot(c, "kosten").await?;
     panel_screenshot(c, "budget", "budget").await?;
     panel_screenshot(c, "penalties", "penalties").await?;
+    if rejected_any {
+        panel_screenshot(c, "rejections-provider", "declaratiekwaliteit").await?;
+    }
 
     // a filter: one municipality, chosen in the form, changes the figures and the URL
     let gemeente = meta["gemeenten"]

@@ -14,8 +14,8 @@
 //! `tests/faults.rs`); `IJWMO_DETERMINISM_DAEMON=PATH` runs another binary and
 //! `IJWMO_DETERMINISM_PARTITIONS=0` the single competing queue (together: the old dispatch,
 //! for comparison). `IJWMO_DETERMINISM_SCALE` changes the region's size (default 0.1: about
-//! 5,800 messages). Without RabbitMQ or PostgreSQL the test prints a notice and passes,
-//! unless `IJWMO_REQUIRE_SERVICES=1`. This test does not restart the servers.
+//! 5,800 messages). Without RabbitMQ or PostgreSQL the test fails, unless
+//! `IJWMO_REQUIRE_SERVICES=0` says to skip knowingly. This test does not restart the servers.
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use futures_util::StreamExt;
@@ -60,9 +60,8 @@ struct Entry {
     received: DateTime<FixedOffset>,
 }
 
-fn require() -> bool {
-    std::env::var("IJWMO_REQUIRE_SERVICES").as_deref() == Ok("1")
-}
+#[path = "support/services.rs"]
+mod services;
 
 fn region(dir: &Path) -> Vec<Entry> {
     let scale = std::env::var("IJWMO_DETERMINISM_SCALE")
@@ -332,11 +331,10 @@ async fn over_rabbitmq(
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_string());
     let connection = match Connection::connect(&amqp_url, ConnectionProperties::default()).await {
         Ok(c) => c,
-        Err(e) if !require() => {
-            eprintln!("SKIPPED: no RabbitMQ: {e}");
+        Err(e) => {
+            services::unavailable("RabbitMQ", &e.to_string());
             return None;
         }
-        Err(e) => panic!("required (IJWMO_REQUIRE_SERVICES=1): no RabbitMQ: {e}"),
     };
     let admin = match sqlx::postgres::PgPoolOptions::new()
         .max_connections(2)
@@ -344,11 +342,10 @@ async fn over_rabbitmq(
         .await
     {
         Ok(a) => a,
-        Err(e) if !require() => {
-            eprintln!("SKIPPED: no PostgreSQL: {e}");
+        Err(e) => {
+            services::unavailable("PostgreSQL", &e.to_string());
             return None;
         }
-        Err(e) => panic!("required (IJWMO_REQUIRE_SERVICES=1): no PostgreSQL: {e}"),
     };
     let id = format!(
         "determinism_{}_{}",

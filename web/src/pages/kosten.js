@@ -1,9 +1,11 @@
 // Kosten (/kosten): realised per month stacked by segment (or product category), the forecast
 // for the year (realised + remaining commitment) per paying municipality and per provider
 // against its budget ceiling, costs per paying municipality (verdeelsleutel applied), and the
-// rejected amounts per retour code; then the budget panels (./budget.js).
+// rejected amounts per retour code; then the declaration quality (./kwaliteit.js) and the budget
+// panels (./budget.js).
 import { getJson } from "../api.js";
 import { budgetPanels } from "./budget.js";
+import { kwaliteitPanel } from "./kwaliteit.js";
 import { chart, COLORS } from "../charts.js";
 import { fmtEur, fmtEurShort, fmtPct, gemeenteNaam, maand, num } from "../format.js";
 import { filters, go, link, query, setQuery } from "../state.js";
@@ -14,6 +16,7 @@ export async function kosten({ meta }) {
   const year = meta.current_year;
   const split = query().split === "categorie" ? "categorie" : "segment";
   const panels = budgetPanels({ meta, f, year });
+  const quality = kwaliteitPanel({ f });
   const [monthly, payers, providers, costsPayer, retour] = await Promise.all([
     getJson("costs", { ...f, by: "month", split }),
     getJson("forecast", { ...f, year, by: "payer" }),
@@ -118,10 +121,12 @@ export async function kosten({ meta }) {
   ];
 
   const extra = await panels;
-  nodes[0].append(...extra.nodes);
+  const kwaliteit = await quality;
+  nodes[0].append(...kwaliteit.nodes, ...extra.nodes);
 
   const draw = () => {
     extra.draw();
+    kwaliteit.draw();
     chart(document.querySelector("[data-chart=monthly]"), {
       grid: { left: 8, right: 20, top: 60, bottom: 30 },
       legend: { top: 0, type: "scroll" },
