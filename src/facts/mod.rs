@@ -22,6 +22,7 @@
 pub mod betaler;
 pub mod budget;
 pub mod cost;
+pub mod delta;
 pub mod engine;
 pub mod handover;
 pub mod penalties;
