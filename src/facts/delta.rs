@@ -95,7 +95,7 @@ impl ScopeWrite<'_> {
 /// The writes that turn the stored rows of `set.scope` into `set`'s rows; `stored` is what the
 /// context loaded, or `None` when nothing was loaded.
 pub fn plan<'a>(set: &'a FactSet, stored: Option<&Stored<'a>>) -> ScopeWrite<'a> {
-    let known = stored.filter(|s| s.scopes.iter().any(|x| *x == set.scope));
+    let known = stored.filter(|s| s.scopes.contains(&set.scope));
     match known {
         Some(s) => ScopeWrite {
             scope: &set.scope,
