@@ -254,6 +254,7 @@ impl Spool {
         }
         .into_iter();
         let mut outcomes = Vec::with_capacity(taken.len());
+        let mut finished = Vec::new();
         for (path, t) in paths.iter().zip(taken) {
             let (origin, summary, result) = match t {
                 Taken::Gone => {
@@ -283,12 +284,38 @@ impl Spool {
                 .instrument(span)
                 .await?;
             let retry = matches!(outcome, FileOutcome::Retry(_));
+            if matches!(outcome, FileOutcome::Done(_)) {
+                finished.push(path.to_path_buf());
+            }
             outcomes.push(outcome);
             if retry {
                 break;
             }
         }
+        self.finish_files(finished).await?;
         Ok(outcomes)
+    }
+
+    /// Archives or deletes the input files whose outcome is durable, the archive folder
+    /// flushed once for all. Losing these moves in a crash loses nothing: the file is then
+    /// still in `inbox/` and its redelivery is recognised.
+    async fn finish_files(&self, files: Vec<PathBuf>) -> io::Result<()> {
+        if files.is_empty() {
+            return Ok(());
+        }
+        let archive = self.archive.then(|| self.folders.archive.clone());
+        blocking(move || match archive {
+            Some(dir) => {
+                std::fs::create_dir_all(&dir)?;
+                for from in &files {
+                    let to = free_name(&dir, &file_name(from))?;
+                    std::fs::rename(from, &to)?;
+                }
+                sync_dir(&dir)
+            }
+            None => files.iter().try_for_each(std::fs::remove_file),
+        })
+        .await
     }
 
     /// Reads one input file, or settles at once what cannot be judged (an unusable name),
@@ -347,7 +374,8 @@ impl Spool {
         })
     }
 
-    /// Moves, archives or deletes the file once its outcome is durable.
+    /// What becomes of a file once its outcome is durable: rejected files are moved here;
+    /// done ones are archived or deleted with their batch ([`Spool::finish_files`]).
     async fn settle_file(
         &self,
         path: &Path,
@@ -378,18 +406,6 @@ impl Spool {
                 return Ok(FileOutcome::Rejected { handled, moved_to });
             }
         }
-        let from = path.to_path_buf();
-        let archive = self.archive.then(|| self.folders.archive.clone());
-        blocking(move || match archive {
-            Some(dir) => {
-                std::fs::create_dir_all(&dir)?;
-                let to = free_name(&dir, &file_name(&from))?;
-                std::fs::rename(&from, &to)?;
-                sync_dir(&dir)
-            }
-            None => std::fs::remove_file(&from),
-        })
-        .await?;
         Ok(FileOutcome::Done(handled))
     }
 
@@ -501,6 +517,68 @@ impl SpoolOutbox {
 
     /// Writes one message; returns its path.
     pub fn write(&self, message: &Outgoing) -> io::Result<PathBuf> {
+        self.write_all(&[message])
+            .pop()
+            .unwrap_or_else(|| Err(io::Error::other("nothing written")))
+    }
+
+    /// Writes several messages, each atomically, with the disk flushes shared: every dotfile
+    /// is written first, then each is flushed (the first flush commits the file system's
+    /// journal for all of them, so the rest find little left to do), renamed into place, and
+    /// each folder flushed once. A file a later message cannot be written for does not hold
+    /// back the others; its result is the error.
+    pub fn write_all(&self, messages: &[&Outgoing]) -> Vec<io::Result<PathBuf>> {
+        // names chosen in this call, with their content, so two messages of one call that
+        // want the same name are told apart like a stored one and a new one
+        let mut chosen: HashMap<PathBuf, &[u8]> = HashMap::new();
+        let mut pending: Vec<io::Result<Pending>> = Vec::with_capacity(messages.len());
+        for m in messages {
+            pending.push(self.stage(m, &mut chosen));
+        }
+        let mut folders: Vec<PathBuf> = Vec::new();
+        for p in pending.iter_mut() {
+            if let Ok(Pending::Staged { tmp, target, .. }) = p {
+                let done = std::fs::File::open(&*tmp)
+                    .and_then(|f| f.sync_all())
+                    .and_then(|()| std::fs::rename(&*tmp, &*target));
+                if let Err(e) = done {
+                    let _ = std::fs::remove_file(&*tmp);
+                    *p = Err(e);
+                }
+            }
+        }
+        for p in pending.iter().flatten() {
+            if let Pending::Staged { folder, .. } = p {
+                if !folders.contains(folder) {
+                    folders.push(folder.clone());
+                }
+            }
+        }
+        let synced: HashMap<PathBuf, io::Result<()>> = folders
+            .into_iter()
+            .map(|f| {
+                let r = sync_dir(&f);
+                (f, r)
+            })
+            .collect();
+        pending
+            .into_iter()
+            .map(|p| match p? {
+                Pending::Present(path) => Ok(path),
+                Pending::Staged { folder, target, .. } => match &synced[&folder] {
+                    Ok(()) => Ok(target),
+                    Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
+                },
+            })
+            .collect()
+    }
+
+    /// Picks the file name of one message and writes its dotfile, unflushed.
+    fn stage<'a>(
+        &self,
+        message: &'a Outgoing,
+        chosen: &mut HashMap<PathBuf, &'a [u8]>,
+    ) -> io::Result<Pending> {
         let folder = self.dir.join(safe_name(&message.routing_key));
         std::fs::create_dir_all(&folder)?;
         let base = safe_name(&message.identificatie);
@@ -513,16 +591,49 @@ impl SpoolOutbox {
                 format!("{base}.{n}.xml")
             };
             let candidate = folder.join(name);
+            if let Some(other) = chosen.get(&candidate) {
+                if *other == bytes {
+                    return Ok(Pending::Present(candidate));
+                }
+                n += 1;
+                continue;
+            }
             match std::fs::read(&candidate) {
-                Ok(existing) if existing == bytes => return Ok(candidate),
+                Ok(existing) if existing == bytes => return Ok(Pending::Present(candidate)),
                 Ok(_) => n += 1,
                 Err(e) if e.kind() == io::ErrorKind::NotFound => break candidate,
                 Err(e) => return Err(e),
             }
         };
-        write_atomic(&folder, &target, bytes)?;
-        Ok(target)
+        let tmp = folder.join(format!(
+            ".{}.{}.tmp",
+            file_name(&target),
+            std::process::id()
+        ));
+        let written = std::fs::File::create(&tmp).and_then(|mut f| f.write_all(bytes));
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+        chosen.insert(target.clone(), bytes);
+        Ok(Pending::Staged {
+            folder,
+            tmp,
+            target,
+        })
     }
+}
+
+/// One message of [`SpoolOutbox::write_all`] on its way.
+enum Pending {
+    /// Already there with the same content: delivered.
+    Present(PathBuf),
+    /// Written to `tmp`, to be flushed and renamed to `target` in `folder`.
+    Staged {
+        folder: PathBuf,
+        tmp: PathBuf,
+        target: PathBuf,
+    },
 }
 
 #[async_trait]
@@ -532,8 +643,10 @@ impl Sink for SpoolOutbox {
         let rows = rows.to_vec();
         blocking(move || {
             let mut sent = Vec::new();
-            for row in &rows {
-                match this.write(&row.message) {
+            let messages: Vec<&Outgoing> = rows.iter().map(|r| &r.message).collect();
+            let written = this.write_all(&messages);
+            for (row, result) in rows.iter().zip(written) {
+                match result {
                     Ok(path) => {
                         tracing::info!(
                             outbox_id = row.id,
@@ -564,8 +677,9 @@ impl Sink for SpoolOutbox {
         let messages = messages.to_vec();
         blocking(move || {
             let mut n = 0;
-            for m in &messages {
-                match this.write(m) {
+            let all: Vec<&Outgoing> = messages.iter().collect();
+            for (m, result) in messages.iter().zip(this.write_all(&all)) {
+                match result {
                     Ok(_) => n += 1,
                     Err(e) => tracing::warn!(routing_key = %m.routing_key, error = %e, "answer not written again"),
                 }
@@ -711,6 +825,48 @@ mod tests {
             free_name(dir.path(), "a.xml").unwrap(),
             dir.path().join("a.2.xml")
         );
+    }
+
+    #[test]
+    fn one_call_tells_its_own_messages_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let sink = SpoolOutbox::new(dir.path().to_path_buf());
+        let m = |key: &str, xml: &str| Outgoing {
+            kind: crate::MessageKind::new(crate::Standard::Ijw, 306),
+            routing_key: key.into(),
+            identificatie: "R1".into(),
+            xml: xml.into(),
+        };
+        let (a, b, a2, c) = (
+            m("aanbieder.1.jw306", "<a/>"),
+            m("aanbieder.1.jw306", "<b/>"),
+            m("aanbieder.1.jw306", "<a/>"),
+            m("aanbieder.2.jw306", "<c/>"),
+        );
+        let paths: Vec<PathBuf> = sink
+            .write_all(&[&a, &b, &a2, &c])
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        let folder = dir.path().join("aanbieder.1.jw306");
+        assert_eq!(
+            paths,
+            vec![
+                folder.join("R1.xml"),
+                folder.join("R1.1.xml"),
+                folder.join("R1.xml"),
+                dir.path().join("aanbieder.2.jw306/R1.xml"),
+            ]
+        );
+        for (p, want) in paths.iter().zip(["<a/>", "<b/>", "<a/>", "<c/>"]) {
+            assert_eq!(std::fs::read_to_string(p).unwrap(), want);
+        }
+        let dotfiles = std::fs::read_dir(&folder)
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+            .count();
+        assert_eq!(dotfiles, 0, "no temporary files left behind");
     }
 
     #[test]
