@@ -115,7 +115,7 @@ pub(crate) fn corrupt_column(column: &str, err: impl std::fmt::Display) -> Store
 
 /// Typed access to one result row, so the record readers below serve both dialects: each
 /// backend maps its own representation (e.g. SQLite's TEXT timestamps) onto these types.
-pub(crate) trait Fields {
+pub trait Fields {
     fn text(&self, col: &str) -> Result<String, StoreError>;
     fn opt_text(&self, col: &str) -> Result<Option<String>, StoreError>;
     fn int(&self, col: &str) -> Result<i64, StoreError>;
@@ -355,7 +355,7 @@ pub(crate) fn outgoing(r: &impl Fields) -> Result<Outgoing, StoreError> {
 
 /// The context keys with duplicates removed (sorted), and the standard the scopes use: the
 /// keys' own, else the message's.
-pub(crate) struct Keys {
+pub struct Keys {
     pub standard: Standard,
     pub gemeente: String,
     pub agb: String,
@@ -404,7 +404,7 @@ fn dedup<T: Ord + Clone>(v: &[T]) -> Vec<T> {
 
 /// Rows loaded for the context, before grouping.
 #[derive(Default)]
-pub(crate) struct Loaded {
+pub struct Loaded {
     pub toewijzingen: Vec<Toewijzing>,
     pub leveringen: Vec<Levering>,
     pub verzoeken: Vec<Verzoek>,
