@@ -115,7 +115,7 @@ pub(crate) fn corrupt_column(column: &str, err: impl std::fmt::Display) -> Store
 }
 
 /// Typed access to one result row, so the record readers below serve every kind of row: the
-/// database rows of both backends (one implementation, through the newtypes in `sql.rs` for
+/// database rows of both backends (one implementation, through the newtypes in `sql/binding.rs` for
 /// the types stored differently) and PostgreSQL's JSON rows. `sqlx::FromRow` would serve the
 /// first two only, and would tie the state records to sqlx.
 pub trait Fields {

@@ -2,7 +2,7 @@
 //! log (with the raw message), the lifecycle state, the outbox, the contracts and the facts,
 //! and both pass the same test suite. A store is four capabilities ([`MessageStore`],
 //! [`OutboxStore`], [`ContractStore`], [`FactStore`]; [`Store`] is all of them), which every
-//! backend implements. The SQL the backends share is written once in `sql.rs`; `postgres.rs`
+//! backend implements. The SQL the backends share is written once in `sql/`; `postgres.rs`
 //! and `sqlite.rs` hold each one's dialect and serialisation.
 
 mod codec;
