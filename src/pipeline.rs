@@ -305,7 +305,7 @@ impl Pipeline {
     }
 
     /// Judges and stores prepared messages in one transaction, one entry per message (`None`:
-    /// left out, see [`MessageStore::store_batch`]); `None` when that failed and nothing was
+    /// left out, see [`crate::store::MessageStore::store_batch`]); `None` when that failed and nothing was
     /// stored.
     async fn store_together(&self, ready: &[(usize, Ready<'_>)]) -> Option<Vec<Option<Handled>>> {
         let decides: Vec<_> = ready.iter().map(|(_, r)| self.decide(r)).collect();

@@ -189,12 +189,13 @@ mod tests {
 
     /// The stored table after the write, by key.
     fn apply(stored: &[Row], scope: &str, w: &TableWrite<'_, Row>) -> BTreeMap<String, Row> {
-        let mut t: BTreeMap<String, Row> = stored
-            .iter()
-            .map(|r| (r.key.clone(), r.clone()))
-            .collect();
+        let mut t: BTreeMap<String, Row> =
+            stored.iter().map(|r| (r.key.clone(), r.clone())).collect();
         for k in &w.delete {
-            assert!(t.remove(*k).is_some(), "deleted a key that was not stored: {k}");
+            assert!(
+                t.remove(*k).is_some(),
+                "deleted a key that was not stored: {k}"
+            );
         }
         for r in &w.insert {
             assert!(

@@ -1,5 +1,5 @@
 //! PostgreSQL backend, for production: several daemon instances share one database. The SQL
-//! it shares with SQLite is in [`super::sql`]; here is what is PostgreSQL's own: the pool,
+//! it shares with SQLite is in `store/sql/`; here is what is PostgreSQL's own: the pool,
 //! the advisory locks, redacted errors, the context loaded in one statement, prestaties and
 //! outbox rows inserted with UNNEST, and the outbox claims.
 //!

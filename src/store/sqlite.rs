@@ -1,12 +1,12 @@
 //! SQLite backend, the embedded default: one file (or memory), one process. The SQL it shares
-//! with PostgreSQL is in [`super::sql`]; here is what is SQLite's own: opening the file, the
+//! with PostgreSQL is in `store/sql/`; here is what is SQLite's own: opening the file, the
 //! write lock, the context loaded a query per part, and the outbox claims.
 //!
 //! Serialisation: every writing transaction starts with `BEGIN IMMEDIATE`, which takes SQLite's
 //! single write lock up front, so a message is judged against state no other writer can change
 //! before it commits (a deferred BEGIN reads first and may fail to upgrade to a writer later).
 //! Representation (see the migration): dates ISO TEXT, timestamps RFC 3339 TEXT in UTC with six
-//! fraction digits so text order is time order ([`super::sql::Stamp`]), retour-code lists as
+//! fraction digits so text order is time order (`Stamp` in `store/sql/binding.rs`), retour-code lists as
 //! JSON arrays, and lists bound into queries as JSON (`IN (SELECT value FROM json_each(?))`).
 
 use super::codec::{self, Fields, Keys, Loaded};
