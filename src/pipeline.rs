@@ -305,8 +305,8 @@ impl Pipeline {
     }
 
     /// Judges and stores prepared messages in one transaction, one entry per message (`None`:
-    /// left out, see [`Store::store_batch`]); `None` when that failed (or the store has no
-    /// batches) and nothing was stored.
+    /// left out, see [`crate::store::MessageStore::store_batch`]); `None` when that failed and nothing was
+    /// stored.
     async fn store_together(&self, ready: &[(usize, Ready<'_>)]) -> Option<Vec<Option<Handled>>> {
         let decides: Vec<_> = ready.iter().map(|(_, r)| self.decide(r)).collect();
         let batch: Vec<Batched<'_>> = ready
@@ -326,7 +326,6 @@ impl Pipeline {
                 metrics::histogram!(crate::http::telemetry::BATCH_SIZE).record(committed as f64);
                 Some(stored.into_iter().map(|s| s.map(handled)).collect())
             }
-            Ok(Err(StoreError::Unsupported(_))) => None,
             Ok(Err(e)) => {
                 tracing::warn!(messages = ready.len(), error = %e, "storing a batch failed; storing its messages one by one");
                 None

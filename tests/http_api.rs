@@ -20,7 +20,7 @@ use ijwmo::http::access::{new_token, Access, TokenConfig};
 use ijwmo::http::cache::FactsCache;
 use ijwmo::http::HttpState;
 use ijwmo::pipeline::{Pipeline, Settings};
-use ijwmo::store::Store;
+use ijwmo::store::{MessageStore, Store};
 use ijwmo::transport::spool::Spool;
 use serde_json::Value;
 use std::path::{Path, PathBuf};

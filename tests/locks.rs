@@ -9,7 +9,7 @@ use backends::Db;
 use chrono::{NaiveDate, TimeZone, Utc};
 use ijwmo::message::kind::MessageKind;
 use ijwmo::pipeline::{Handled, Incoming, Pipeline, PipelineError, Settings};
-use ijwmo::store::{PgStore, Received, Store};
+use ijwmo::store::{MessageStore, PgStore, Received, Store};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

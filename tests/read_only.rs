@@ -11,7 +11,7 @@ use ijwmo::facts::pseudonym::Pseudonymizer;
 use ijwmo::facts::FactsEngine;
 use ijwmo::pipeline::{Handled, Incoming, Pipeline, Settings};
 use ijwmo::protocol::deadlines::Deadlines;
-use ijwmo::store::{Store, StoreError};
+use ijwmo::store::{MessageStore, Store, StoreError};
 use std::process::Command;
 use std::sync::Arc;
 

@@ -8,7 +8,7 @@ mod support;
 
 use ijwmo::config::Config;
 use ijwmo::pipeline::{Pipeline, Settings};
-use ijwmo::store::Store;
+use ijwmo::store::MessageStore;
 use ijwmo::transport::amqp::{self, Publisher};
 use ijwmo::transport::outbox::OutboxPublisher;
 use ijwmo::validate::Validator;

@@ -428,7 +428,7 @@ trait CountsNow {
 
 impl CountsNow for Instrumented {
     async fn counts_now(&self) -> ijwmo::store::Counts {
-        use ijwmo::store::Store;
+        use ijwmo::store::MessageStore;
         within(10, "counts", self.counts()).await.unwrap()
     }
 }

@@ -1,6 +1,7 @@
-//! What both backends share: the text codes enums are stored as, reading rows into the state
-//! records, the advisory-lock keys, and grouping loaded rows into a [`Context`]. The dialects
-//! differ only in SQL and in how a few column types are represented (see [`Fields`]).
+//! What both backends share besides the SQL: the text codes enums are stored as, reading rows
+//! into the state records (through [`Fields`], so one reader serves SQLite rows, PostgreSQL
+//! rows and the JSON rows of PostgreSQL's context load), the context keys, and grouping loaded
+//! rows into a [`Context`].
 
 use crate::message::kind::{MessageKind, Standard};
 use crate::state::{
@@ -113,9 +114,11 @@ pub(crate) fn corrupt_column(column: &str, err: impl std::fmt::Display) -> Store
     StoreError::Corrupt(format!("column {column}: {err}"))
 }
 
-/// Typed access to one result row, so the record readers below serve both dialects: each
-/// backend maps its own representation (e.g. SQLite's TEXT timestamps) onto these types.
-pub(crate) trait Fields {
+/// Typed access to one result row, so the record readers below serve every kind of row: the
+/// database rows of both backends (one implementation, through the newtypes in `sql/binding.rs` for
+/// the types stored differently) and PostgreSQL's JSON rows. `sqlx::FromRow` would serve the
+/// first two only, and would tie the state records to sqlx.
+pub trait Fields {
     fn text(&self, col: &str) -> Result<String, StoreError>;
     fn opt_text(&self, col: &str) -> Result<Option<String>, StoreError>;
     fn int(&self, col: &str) -> Result<i64, StoreError>;
@@ -355,7 +358,7 @@ pub(crate) fn outgoing(r: &impl Fields) -> Result<Outgoing, StoreError> {
 
 /// The context keys with duplicates removed (sorted), and the standard the scopes use: the
 /// keys' own, else the message's.
-pub(crate) struct Keys {
+pub struct Keys {
     pub standard: Standard,
     pub gemeente: String,
     pub agb: String,
@@ -404,7 +407,7 @@ fn dedup<T: Ord + Clone>(v: &[T]) -> Vec<T> {
 
 /// Rows loaded for the context, before grouping.
 #[derive(Default)]
-pub(crate) struct Loaded {
+pub struct Loaded {
     pub toewijzingen: Vec<Toewijzing>,
     pub leveringen: Vec<Levering>,
     pub verzoeken: Vec<Verzoek>,

@@ -1,11 +1,15 @@
-//! Storage behind one trait: PostgreSQL for production, SQLite for the embedded default. Both
-//! keep the message log (with the raw message), the lifecycle state, and the outbox, and both
-//! pass the same test suite.
+//! Storage: PostgreSQL for production, SQLite for the embedded default. Both keep the message
+//! log (with the raw message), the lifecycle state, the outbox, the contracts and the facts,
+//! and both pass the same test suite. A store is four capabilities ([`MessageStore`],
+//! [`OutboxStore`], [`ContractStore`], [`FactStore`]; [`Store`] is all of them), which every
+//! backend implements. The SQL the backends share is written once in `sql/`; `postgres.rs`
+//! and `sqlite.rs` hold each one's dialect and serialisation.
 
 mod codec;
 mod locks;
 pub mod postgres;
 mod schema;
+mod sql;
 pub mod sqlite;
 
 pub use postgres::PgStore;
@@ -182,9 +186,6 @@ pub enum StoreError {
     /// Stored data that cannot be read back (a bug or a hand-edited database).
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
-    /// This store does not keep what was asked for (e.g. a test double without facts).
-    #[error("this store does not support {0}")]
-    Unsupported(&'static str),
 }
 
 /// The contract set in force, with when and from where it was imported.
@@ -259,7 +260,7 @@ pub struct OutboxBacklog {
 /// The rules' decision for one message given its stored context. Pure: no I/O.
 pub type Decide<'a> = dyn Fn(&Context) -> Outcome + Send + Sync + 'a;
 
-/// One message of a batch with the decision for it (see [`Store::store_batch`]).
+/// One message of a batch with the decision for it (see [`MessageStore::store_batch`]).
 pub type Batched<'a> = (&'a Received, &'a Decide<'a>);
 
 /// Re-derives fact scopes from a loaded context (the sweep). Pure: no I/O.
@@ -272,8 +273,9 @@ pub struct CostFacts {
     pub toewijzingen: Vec<ToewijzingKosten>,
 }
 
+/// Storing messages: the message log and the lifecycle state the rules judge against.
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait MessageStore: Send + Sync {
     /// Creates or upgrades the schema.
     async fn migrate(&self) -> Result<(), StoreError>;
 
@@ -285,21 +287,28 @@ pub trait Store: Send + Sync {
     async fn store(&self, received: &Received, decide: &Decide<'_>) -> Result<Stored, StoreError>;
 
     /// Stores several messages in ONE transaction (one commit instead of one per message),
-    /// each judged as [`Store::store`] would, one after the other in the given order, so a
-    /// message sees what the ones before it in the batch wrote (two messages of one client are
-    /// judged in order). All or nothing: `Ok` holds one entry per message, and every `Some` is
-    /// committed; `None` is a message the batch left out (its state was busy in another
+    /// each judged as [`MessageStore::store`] would, one after the other in the given order, so
+    /// a message sees what the ones before it in the batch wrote (two messages of one client
+    /// are judged in order). All or nothing: `Ok` holds one entry per message, and every `Some`
+    /// is committed; `None` is a message the batch left out (its state was busy in another
     /// transaction, or it shares state with one left out), which the caller stores on its own
     /// afterwards, in order. `Err`, or a panic in a `decide`, means none of them was stored,
     /// and the caller stores them one by one so that one bad message cannot hold back the
-    /// others. The default, for stores without batches, returns [`StoreError::Unsupported`].
-    async fn store_batch(&self, batch: &[Batched<'_>]) -> Result<Vec<Option<Stored>>, StoreError> {
-        let _ = batch;
-        Err(StoreError::Unsupported("batches"))
-    }
+    /// others.
+    async fn store_batch(&self, batch: &[Batched<'_>]) -> Result<Vec<Option<Stored>>, StoreError>;
 
-    /// Claims up to `limit` unsent outbox rows for publishing. Claims older than a minute are
-    /// handed out again (their publisher died), so every row is published at least once.
+    async fn counts(&self) -> Result<Counts, StoreError>;
+
+    /// Answers when the database does (readiness checks): one trivial round trip.
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// The outbox: the answers waiting to be published, at least once each.
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
+    /// Claims up to `limit` unsent outbox rows for publishing. Claims older than the claim
+    /// timeout are handed out again (their publisher died), so every row is published at
+    /// least once.
     async fn claim_outbox(&self, limit: i64) -> Result<Vec<OutboxRow>, StoreError>;
 
     /// Marks published rows as sent.
@@ -307,56 +316,40 @@ pub trait Store: Send + Sync {
 
     /// Gives up the claim on rows that were not sent (their publisher failed), so any
     /// publisher may take them at once instead of after the claim timeout. Sent rows are left
-    /// alone. Best effort: a store without it leaves the rows to the claim timeout.
-    async fn release(&self, ids: &[i64]) -> Result<(), StoreError> {
-        let _ = ids;
-        Ok(())
-    }
-
-    async fn counts(&self) -> Result<Counts, StoreError>;
-
-    /// Answers when the database does (readiness checks): one trivial round trip.
-    async fn ping(&self) -> Result<(), StoreError> {
-        self.counts().await.map(|_| ())
-    }
+    /// alone.
+    async fn release(&self, ids: &[i64]) -> Result<(), StoreError>;
 
     /// How many outbox rows wait to be sent, and since when the oldest waits.
-    async fn outbox_backlog(&self) -> Result<OutboxBacklog, StoreError> {
-        Err(StoreError::Unsupported("outbox backlog"))
-    }
+    async fn outbox_backlog(&self) -> Result<OutboxBacklog, StoreError>;
+}
 
+/// The contract set the rules check declarations and allocations against.
+#[async_trait]
+pub trait ContractStore: Send + Sync {
     /// Replaces the contract set in force by `set`, in one transaction: a message judged at the
     /// same time sees either the old set or the new one, never a mix. `source` names the file.
-    async fn replace_contracts(&self, set: &ContractSet, source: &str) -> Result<(), StoreError> {
-        let _ = (set, source);
-        Err(StoreError::Unsupported("contracts"))
-    }
+    async fn replace_contracts(&self, set: &ContractSet, source: &str) -> Result<(), StoreError>;
 
     /// The contract set in force.
-    async fn contracts(&self) -> Result<StoredContracts, StoreError> {
-        Err(StoreError::Unsupported("contracts"))
-    }
+    async fn contracts(&self) -> Result<StoredContracts, StoreError>;
+}
 
+/// The fact tables (timeliness and cost) the dashboard and the API read.
+#[async_trait]
+pub trait FactStore: Send + Sync {
     /// Timeliness facts due in [from, to] (either end open), ordered by key.
     async fn timeliness_facts(
         &self,
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
-    ) -> Result<Vec<TimelinessFact>, StoreError> {
-        let _ = (from, to);
-        Err(StoreError::Unsupported("facts"))
-    }
+    ) -> Result<Vec<TimelinessFact>, StoreError>;
 
     /// Every cost fact, ordered by key.
-    async fn cost_facts(&self) -> Result<CostFacts, StoreError> {
-        Err(StoreError::Unsupported("facts"))
-    }
+    async fn cost_facts(&self) -> Result<CostFacts, StoreError>;
 
     /// The clients with a running delivery (a start neither deleted nor stopped): the scopes
     /// whose facts change with time alone (a new month of care is owed a declaration).
-    async fn active_clients(&self) -> Result<Vec<ClientKey>, StoreError> {
-        Err(StoreError::Unsupported("facts"))
-    }
+    async fn active_clients(&self) -> Result<Vec<ClientKey>, StoreError>;
 
     /// In one transaction, serialised with the messages of the same client: loads the context
     /// `keys` name, derives fact sets from it and writes them (each replaces its scope).
@@ -364,14 +357,14 @@ pub trait Store: Send + Sync {
         &self,
         keys: &ContextKeys,
         derive: &DeriveFacts<'_>,
-    ) -> Result<(), StoreError> {
-        let _ = (keys, derive);
-        Err(StoreError::Unsupported("facts"))
-    }
+    ) -> Result<(), StoreError>;
 
     /// Marks every unmet obligation due before `as_of` overdue; returns how many changed.
-    async fn mark_overdue(&self, as_of: NaiveDate) -> Result<u64, StoreError> {
-        let _ = as_of;
-        Err(StoreError::Unsupported("facts"))
-    }
+    async fn mark_overdue(&self, as_of: NaiveDate) -> Result<u64, StoreError>;
 }
+
+/// A whole store: every backend keeps every capability, so callers hold one handle
+/// (`Arc<dyn Store>`) and test doubles wrap a real store.
+pub trait Store: MessageStore + OutboxStore + ContractStore + FactStore {}
+
+impl<T: MessageStore + OutboxStore + ContractStore + FactStore + ?Sized> Store for T {}

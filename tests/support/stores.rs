@@ -4,10 +4,16 @@
 //! which rules are compiled in.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use ijwmo::contracts::ContractSet;
+use ijwmo::facts::engine::ClientKey;
+use ijwmo::facts::TimelinessFact;
 use ijwmo::pipeline::{Pipeline, Settings};
-use ijwmo::state::{Context, Outgoing};
-use ijwmo::store::{Counts, Decide, OutboxRow, Received, Store, StoreError, Stored};
+use ijwmo::state::{Context, ContextKeys, Outgoing};
+use ijwmo::store::{
+    Batched, ContractStore, CostFacts, Counts, Decide, DeriveFacts, FactStore, MessageStore,
+    OutboxBacklog, OutboxRow, OutboxStore, Received, Store, StoreError, Stored, StoredContracts,
+};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -109,7 +115,7 @@ pub fn echo(r: &Received) -> Vec<Outgoing> {
 }
 
 #[async_trait]
-impl Store for Instrumented {
+impl MessageStore for Instrumented {
     async fn migrate(&self) -> Result<(), StoreError> {
         self.inner.migrate().await
     }
@@ -123,6 +129,23 @@ impl Store for Instrumented {
         result
     }
 
+    /// Leaves every message out (as a batch whose state is busy would), so the caller stores
+    /// each through [`Instrumented::store`], where the failures, delays and extra messages are.
+    async fn store_batch(&self, batch: &[Batched<'_>]) -> Result<Vec<Option<Stored>>, StoreError> {
+        Ok(batch.iter().map(|_| None).collect())
+    }
+
+    async fn counts(&self) -> Result<Counts, StoreError> {
+        self.inner.counts().await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.inner.ping().await
+    }
+}
+
+#[async_trait]
+impl OutboxStore for Instrumented {
     async fn claim_outbox(&self, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {
         self.inner.claim_outbox(limit).await
     }
@@ -135,8 +158,50 @@ impl Store for Instrumented {
         self.inner.release(ids).await
     }
 
-    async fn counts(&self) -> Result<Counts, StoreError> {
-        self.inner.counts().await
+    async fn outbox_backlog(&self) -> Result<OutboxBacklog, StoreError> {
+        self.inner.outbox_backlog().await
+    }
+}
+
+#[async_trait]
+impl ContractStore for Instrumented {
+    async fn replace_contracts(&self, set: &ContractSet, source: &str) -> Result<(), StoreError> {
+        self.inner.replace_contracts(set, source).await
+    }
+
+    async fn contracts(&self) -> Result<StoredContracts, StoreError> {
+        self.inner.contracts().await
+    }
+}
+
+#[async_trait]
+impl FactStore for Instrumented {
+    async fn timeliness_facts(
+        &self,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> Result<Vec<TimelinessFact>, StoreError> {
+        self.inner.timeliness_facts(from, to).await
+    }
+
+    async fn cost_facts(&self) -> Result<CostFacts, StoreError> {
+        self.inner.cost_facts().await
+    }
+
+    async fn active_clients(&self) -> Result<Vec<ClientKey>, StoreError> {
+        self.inner.active_clients().await
+    }
+
+    async fn refresh_facts(
+        &self,
+        keys: &ContextKeys,
+        derive: &DeriveFacts<'_>,
+    ) -> Result<(), StoreError> {
+        self.inner.refresh_facts(keys, derive).await
+    }
+
+    async fn mark_overdue(&self, as_of: NaiveDate) -> Result<u64, StoreError> {
+        self.inner.mark_overdue(as_of).await
     }
 }
 
