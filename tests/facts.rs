@@ -218,12 +218,8 @@ mod scenarios {
             handle(&p, &without_credit, "2026-10-06").await,
             Verdict::Accepted
         );
-        let months_before = find(
-            &store.timeliness_facts(None, None).await.unwrap(),
-            ObligationKind::Declaratie,
-            "513260017",
-        )
-        .len();
+        let before = store.timeliness_facts(None, None).await.unwrap();
+        let months_before = find(&before, ObligationKind::Declaratie, "513260017").len();
         assert_eq!(months_before, 4, "July to October");
         assert_eq!(
             handle(&p, &fixture("JW307"), "2026-09-03").await,
@@ -234,10 +230,18 @@ mod scenarios {
             find(&facts, ObligationKind::Declaratie, "513260017").len(),
             4
         );
-        assert!(facts
-            .iter()
-            .filter(|f| f.reference == "513260017")
-            .all(|f| f.evaluated_on == d(2026, 10, 6)));
+        // open obligations are evaluated as of the latest receipt the scope saw; met ones keep
+        // the date they were evaluated as met; no row went back in time
+        let of_17: Vec<_> = facts.iter().filter(|f| f.reference == "513260017").collect();
+        assert!(of_17.iter().any(|f| f.fulfilled_at.is_none()));
+        for f in &of_17 {
+            if f.fulfilled_at.is_none() {
+                assert_eq!(f.evaluated_on, d(2026, 10, 6), "{f:?}");
+            }
+            if let Some(was) = before.iter().find(|b| b.key == f.key) {
+                assert!(f.evaluated_on >= was.evaluated_on, "{f:?} after {was:?}");
+            }
+        }
         // the stop itself: reference 27 August, due 3 September, received on time
         let stop = find(&facts, ObligationKind::Stop, "513260018");
         assert_eq!(stop[0].status, Status::OnTime);

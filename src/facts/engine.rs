@@ -197,7 +197,9 @@ impl FactsEngine {
             sets.extend(self.verzoeken(input, ctx, outcome));
             sets.extend(self.clienten(input, ctx, outcome));
         }
-        sets.into_iter().map(|s| self.measured(s)).collect()
+        sets.into_iter()
+            .map(|s| timeliness::keep_met(self.measured(s), &ctx.facts))
+            .collect()
     }
 
     /// The date a scope is evaluated on: the receipt date, or the latest date the scope was
@@ -508,7 +510,7 @@ impl FactsEngine {
             .iter()
             .map(|f| f.evaluated_on)
             .fold(date, NaiveDate::max);
-        self.client_facts(key, state, contracts, as_of)
+        timeliness::keep_met(self.client_facts(key, state, contracts, as_of), existing)
     }
 }
 

@@ -6,7 +6,8 @@
 //! - facts are a **function of the stored lifecycle state**, grouped in *scopes*: one client at
 //!   one provider in one gemeente and domain (starts, stops, declaration months, costs), one
 //!   request (ReferentieAanbieder: the answers owed on it), one heenbericht (the retour or 325
-//!   owed on it). A scope's rows are always rewritten as a whole ([`FactSet`]);
+//!   owed on it). A scope's rows are always derived as a whole ([`FactSet`]) and written in
+//!   proportion to the change: only rows that went, came or differ ([`delta`]);
 //! - while judging a message, [`FactsEngine::derive`] computes the new rows of every scope the
 //!   message touches from the context the store loaded (the state before the message, plus the
 //!   message's own changes, plus the scope's current fact rows) and returns them in the
@@ -43,8 +44,8 @@ pub use timeliness::{ObligationKind, Partij, TimelinessFact};
 
 use serde::Serialize;
 
-/// All fact rows of one scope. Writing it replaces every row stored under `scope` (in all three
-/// fact tables) by these.
+/// All fact rows of one scope. After writing it the rows stored under `scope` (in all three
+/// fact tables) are exactly these ([`delta`] decides which rows that takes).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct FactSet {
     pub scope: String,

@@ -242,6 +242,29 @@ impl RowBuilder<'_> {
     }
 }
 
+/// A met obligation is final: re-deriving it on a later date changes nothing but
+/// `evaluated_on`, so a row that is met and otherwise equal to its stored row keeps the stored
+/// date. Decision (issue 12, facts in proportion): `evaluated_on` of a met obligation is the
+/// date it was evaluated as met, not the latest date its scope was looked at; the open rows
+/// still carry that date, which is all the scope's "as of" needs. It spares rewriting a
+/// client's whole history with every message.
+pub fn keep_met(mut set: super::FactSet, stored: &[TimelinessFact]) -> super::FactSet {
+    let by_key: std::collections::HashMap<&str, &TimelinessFact> =
+        stored.iter().map(|s| (s.key.as_str(), s)).collect();
+    for row in set.timeliness.iter_mut() {
+        let Some(s) = by_key.get(row.key.as_str()) else {
+            continue;
+        };
+        if row.fulfilled_at.is_some() && s.evaluated_on != row.evaluated_on {
+            let at = std::mem::replace(&mut row.evaluated_on, s.evaluated_on);
+            if *row != **s {
+                row.evaluated_on = at;
+            }
+        }
+    }
+    set
+}
+
 fn earliest(times: impl IntoIterator<Item = DateTime<Utc>>) -> Option<DateTime<Utc>> {
     times.into_iter().min()
 }
@@ -670,6 +693,50 @@ mod tests {
             f.days_late,
             f.status,
         )
+    }
+
+    #[test]
+    fn a_met_obligation_keeps_the_date_it_was_evaluated_on() {
+        let received = on(d(2026, 7, 6));
+        let row = |as_of, key: &str, answered| {
+            with(as_of, |b| {
+                op090_retour(b, key.into(), Partij::Gemeente, "B1", received, answered)
+            })
+        };
+        let met_then = row(d(2026, 7, 7), "met", Some(on(d(2026, 7, 7))));
+        let open_then = row(d(2026, 7, 7), "open", None);
+        let met_later_again = row(d(2026, 7, 8), "met-again", Some(on(d(2026, 7, 7))));
+        let stored = vec![
+            met_then.clone(),
+            open_then,
+            tweak(met_later_again.clone(), |r| {
+                r.fulfilled_at = Some(on(d(2026, 7, 8)));
+                r.fulfilled_on = Some(d(2026, 7, 8));
+            }),
+        ];
+        let set = crate::facts::FactSet {
+            scope: "s".into(),
+            timeliness: vec![
+                row(d(2026, 7, 20), "met", Some(on(d(2026, 7, 7)))),
+                row(d(2026, 7, 20), "open", None),
+                row(d(2026, 7, 20), "met-again", Some(on(d(2026, 7, 7)))),
+                row(d(2026, 7, 20), "new", Some(on(d(2026, 7, 7)))),
+            ],
+            ..Default::default()
+        };
+        let kept = keep_met(set, &stored);
+        let dates: Vec<NaiveDate> = kept.timeliness.iter().map(|r| r.evaluated_on).collect();
+        // met and unchanged: stored date; open: today's; met differently: today's; new: today's
+        assert_eq!(
+            dates,
+            [
+                d(2026, 7, 7),
+                d(2026, 7, 20),
+                d(2026, 7, 20),
+                d(2026, 7, 20)
+            ]
+        );
+        assert_eq!(kept.timeliness[0], met_then);
     }
 
     #[test]

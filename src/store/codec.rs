@@ -422,6 +422,39 @@ pub struct Loaded {
     pub last_declaratie_periode: Option<NaiveDate>,
     pub contracts: crate::contracts::ContractContext,
     pub facts: Vec<crate::facts::TimelinessFact>,
+    /// The cost fact rows of the fact scopes: not part of the context (the engine derives
+    /// costs from the state), only compared with the new rows when they are written.
+    pub costs: StoredCosts,
+}
+
+/// The cost fact rows stored under a context's fact scopes.
+#[derive(Default)]
+pub struct StoredCosts {
+    pub prestaties: Vec<crate::facts::PrestatieKosten>,
+    pub toewijzingen: Vec<crate::facts::ToewijzingKosten>,
+}
+
+impl StoredCosts {
+    /// Every fact row stored under `keys`' scopes: these and the context's timeliness rows.
+    pub fn stored<'a>(
+        &'a self,
+        keys: &'a Keys,
+        ctx: &'a Context,
+    ) -> crate::facts::delta::Stored<'a> {
+        crate::facts::delta::Stored {
+            scopes: &keys.fact_scopes,
+            timeliness: &ctx.facts,
+            prestaties: &self.prestaties,
+            toewijzingen: &self.toewijzingen,
+        }
+    }
+}
+
+impl Loaded {
+    /// Takes the cost rows out before the rest becomes the context.
+    pub fn take_costs(&mut self) -> StoredCosts {
+        std::mem::take(&mut self.costs)
+    }
 }
 
 /// Groups loaded rows into the context. Every listed BSN gets an entry (empty when nothing is

@@ -242,7 +242,11 @@ const LOAD: &str = "SELECT \
         WHERE standard = $4 AND agb = $6 AND gemeente = $5 AND accepted) AS last_periode, \
     $12 AND EXISTS (SELECT 1 FROM contract_imports) AS contracts_in_force, \
     (SELECT json_agg(f ORDER BY f.obligation_key) FROM timeliness_facts f \
-        WHERE scope = ANY($13)) AS facts";
+        WHERE scope = ANY($13)) AS facts, \
+    (SELECT json_agg(c ORDER BY c.fact_key) FROM cost_prestaties c \
+        WHERE scope = ANY($13)) AS cost_prestaties, \
+    (SELECT json_agg(c ORDER BY c.fact_key) FROM cost_toewijzingen c \
+        WHERE scope = ANY($13)) AS cost_toewijzingen";
 
 /// A JSON column decoded into `T`; SQL NULL (an empty aggregate) is `None`.
 fn json_column<T: serde::de::DeserializeOwned>(
@@ -398,6 +402,10 @@ impl Dialect for PgConnection {
             declaratie_nummer_used: row.flag("declaratie_nummer_used")?,
             last_declaratie_periode: row.opt_date("last_periode")?,
             facts: json_rows(&row, "facts", codec::timeliness_fact)?,
+            costs: codec::StoredCosts {
+                prestaties: json_rows(&row, "cost_prestaties", codec::prestatie_kosten)?,
+                toewijzingen: json_rows(&row, "cost_toewijzingen", codec::toewijzing_kosten)?,
+            },
             ..Loaded::default()
         };
         if row.flag("contracts_in_force")? {

@@ -275,6 +275,19 @@ impl Dialect for SqliteConnection {
             )
             .bind(json(keys.fact_scopes.clone()));
             loaded.facts = sql::all(self.fetch_all(rows).await?, codec::timeliness_fact)?;
+            let scopes = json(keys.fact_scopes.clone());
+            let rows = Stmt::new(
+                "SELECT * FROM cost_prestaties WHERE scope IN (SELECT value FROM json_each($1))",
+            )
+            .bind(scopes.clone());
+            loaded.costs.prestaties =
+                sql::all(self.fetch_all(rows).await?, codec::prestatie_kosten)?;
+            let rows = Stmt::new(
+                "SELECT * FROM cost_toewijzingen WHERE scope IN (SELECT value FROM json_each($1))",
+            )
+            .bind(scopes);
+            loaded.costs.toewijzingen =
+                sql::all(self.fetch_all(rows).await?, codec::toewijzing_kosten)?;
         }
         Ok((loaded, earlier))
     }

@@ -24,7 +24,7 @@ use super::{
 };
 use crate::contracts::{ContractContext, ContractSet};
 use crate::facts::engine::ClientKey;
-use crate::facts::{FactSet, TimelinessFact};
+use crate::facts::{delta, FactSet, PrestatieKosten, TimelinessFact, ToewijzingKosten};
 use crate::state::{Change, ContextKeys, Outcome, Outgoing, Owner, Prestatie};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -186,9 +186,11 @@ impl<B: Backend> FactStore for B {
             let keys = Keys::of(keys, crate::message::kind::Standard::Ijw);
             let mut tx = self.begin_write().await?;
             self.lock_scope(&mut tx, &keys).await?;
-            let (loaded, _) = tx.load(&keys, None).await?;
-            let sets = derive(&codec::assemble(&keys, loaded, false));
-            write_facts(&mut *tx, &sets).await?;
+            let (mut loaded, _) = tx.load(&keys, None).await?;
+            let costs = loaded.take_costs();
+            let ctx = codec::assemble(&keys, loaded, false);
+            let sets = derive(&ctx);
+            write_facts(&mut *tx, &sets, &costs.stored(&keys, &ctx)).await?;
             B::commit(tx).await
         };
         refresh.await.map_err(B::redact)
@@ -309,7 +311,7 @@ pub async fn judge_in<C: Dialect>(
     decide: &Decide<'_>,
 ) -> Result<Stored, Halt> {
     let keys = Keys::new(received);
-    let (loaded, earlier) = conn.load(&keys, Some(received)).await?;
+    let (mut loaded, earlier) = conn.load(&keys, Some(received)).await?;
     if let Some((message_id, _)) = earlier
         .iter()
         .find(|(_, hash)| *hash == received.content_hash)
@@ -320,13 +322,14 @@ pub async fn judge_in<C: Dialect>(
             answers,
         });
     }
+    let costs = loaded.take_costs();
     let ctx = codec::assemble(&keys, loaded, !earlier.is_empty());
     let mut outcome = codec::run_decide(decide, &ctx)?;
     let at = received.received_at;
     let message_id = insert_message(conn, received, &outcome).await?;
     write_changes(conn, &outcome.changes, message_id, at).await?;
     conn.insert_outbox(&outcome.outgoing, message_id).await?;
-    write_facts(conn, &outcome.facts).await?;
+    write_facts(conn, &outcome.facts, &costs.stored(&keys, &ctx)).await?;
     codec::stamp(&mut outcome, message_id, at);
     Ok(Stored::New {
         message_id,
@@ -581,125 +584,154 @@ pub fn insert_prestatie(p: &Prestatie, message_id: i64, at: DateTime<Utc>) -> St
     .bind(at)
 }
 
-/// Replaces every fact row of each set's scope by the set's rows.
-pub async fn write_facts(conn: &mut impl Conn, sets: &[FactSet]) -> Result<(), StoreError> {
+/// Writes the fact sets a message or a sweep derived: per scope only the rows that differ from
+/// `stored` (the rows the context loaded), a scope whose rows were not loaded as a whole
+/// ([`crate::facts::delta`]).
+pub async fn write_facts(
+    conn: &mut impl Conn,
+    sets: &[FactSet],
+    stored: &delta::Stored<'_>,
+) -> Result<(), StoreError> {
     for set in sets {
-        for table in ["timeliness_facts", "cost_prestaties", "cost_toewijzingen"] {
-            let delete = Stmt::new(format!("DELETE FROM {table} WHERE scope = $1"));
-            conn.execute(delete.bind(&set.scope)).await?;
+        let w = delta::plan(set, Some(stored));
+        if w.replace {
+            for table in ["timeliness_facts", "cost_prestaties", "cost_toewijzingen"] {
+                let delete = Stmt::new(format!("DELETE FROM {table} WHERE scope = $1"));
+                conn.execute(delete.bind(w.scope)).await?;
+            }
         }
-        for f in &set.timeliness {
-            let insert = Stmt::new(
-                "INSERT INTO timeliness_facts (obligation_key, scope, kind, rule, standard, \
-                 owed_by_role, owed_by, gemeente, agb, client, categorie, productcode, \
-                 reference, reference_date, due_date, fulfilled_at, fulfilled_on, days_late, \
-                 status, evaluated_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
-                 $12, $13, $14, $15, $16, $17, $18, $19, $20)",
-            )
-            .bind(&f.key)
-            .bind(&f.scope)
-            .bind(f.kind.code())
-            .bind(f.rule())
-            .bind(codec::standard_code(f.standard))
-            .bind(f.owed_by_role.code())
-            .bind(&f.owed_by)
-            .bind(&f.gemeente)
-            .bind(&f.agb)
-            .bind(&f.client)
-            .bind(&f.categorie)
-            .bind(&f.productcode)
-            .bind(&f.reference)
-            .bind(f.reference_date)
-            .bind(f.due_date)
-            .bind(f.fulfilled_at)
-            .bind(f.fulfilled_on)
-            .bind(f.days_late)
-            .bind(f.status.code())
-            .bind(f.evaluated_on);
-            conn.execute(insert).await?;
+        let deletes = [
+            ("timeliness_facts", "obligation_key", &w.timeliness.delete),
+            ("cost_prestaties", "fact_key", &w.prestaties.delete),
+            ("cost_toewijzingen", "fact_key", &w.toewijzingen.delete),
+        ];
+        for (table, key, keys) in deletes {
+            for k in keys.iter() {
+                let delete = Stmt::new(format!("DELETE FROM {table} WHERE {key} = $1"));
+                conn.execute(delete.bind(*k)).await?;
+            }
         }
-        for p in &set.prestaties {
-            let insert = Stmt::new(
-                "INSERT INTO cost_prestaties (fact_key, scope, standard, gemeente, agb, client, \
-                 declaratie_nummer, referentie_nummer, vorig_referentie_nummer, \
-                 toewijzing_nummer, categorie, productcode, segment, period_month, debet_credit, \
-                 volume, eenheid, tarief, declared_cents, approved_cents, rejected_cents, \
-                 net_cents, credited, status, retour_codes, received_at, received_on) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-                 $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)",
-            )
-            .bind(&p.key)
-            .bind(&p.scope)
-            .bind(codec::standard_code(p.standard))
-            .bind(&p.gemeente)
-            .bind(&p.agb)
-            .bind(&p.client)
-            .bind(&p.declaratie_nummer)
-            .bind(&p.referentie_nummer)
-            .bind(&p.vorig_referentie_nummer)
-            .bind(p.toewijzing_nummer)
-            .bind(&p.categorie)
-            .bind(&p.productcode)
-            .bind(&p.segment)
-            .bind(p.period_month)
-            .bind(&p.debet_credit)
-            .bind(p.volume)
-            .bind(&p.eenheid)
-            .bind(p.tarief)
-            .bind(p.declared_cents)
-            .bind(p.approved_cents)
-            .bind(p.rejected_cents)
-            .bind(p.net_cents)
-            .bind(p.credited)
-            .bind(&p.status)
-            .bind(&p.retour_codes)
-            .bind(p.received_at)
-            .bind(p.received_on);
-            conn.execute(insert).await?;
+        for f in &w.timeliness.insert {
+            conn.execute(insert_timeliness(f)).await?;
         }
-        for t in &set.toewijzingen {
-            let insert = Stmt::new(
-                "INSERT INTO cost_toewijzingen (fact_key, scope, standard, gemeente, agb, client, \
-                 toewijzing_nummer, categorie, productcode, segment, ingangsdatum, einddatum, \
-                 commitment_end, volume, eenheid, frequentie, budget, tarief, tarief_eenheid, \
-                 basis, commitment_cents, realised_cents, request_received_on, allocated_on, \
-                 first_start, care_ended_on, reden_beeindiging, turns_18_month, runs_past_18) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-                 $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)",
-            )
-            .bind(&t.key)
-            .bind(&t.scope)
-            .bind(codec::standard_code(t.standard))
-            .bind(&t.gemeente)
-            .bind(&t.agb)
-            .bind(&t.client)
-            .bind(t.toewijzing_nummer)
-            .bind(&t.categorie)
-            .bind(&t.productcode)
-            .bind(&t.segment)
-            .bind(t.ingangsdatum)
-            .bind(t.einddatum)
-            .bind(t.commitment_end)
-            .bind(t.volume)
-            .bind(&t.eenheid)
-            .bind(&t.frequentie)
-            .bind(t.budget)
-            .bind(t.tarief)
-            .bind(&t.tarief_eenheid)
-            .bind(&t.basis)
-            .bind(t.commitment_cents)
-            .bind(t.realised_cents)
-            .bind(t.traject.request_received_on)
-            .bind(t.traject.allocated_on)
-            .bind(t.traject.first_start)
-            .bind(t.traject.care_ended_on)
-            .bind(&t.traject.reden_beeindiging)
-            .bind(t.traject.turns_18_month)
-            .bind(t.traject.runs_past_18);
-            conn.execute(insert).await?;
+        for p in &w.prestaties.insert {
+            conn.execute(insert_prestatie_kosten(p)).await?;
+        }
+        for t in &w.toewijzingen.insert {
+            conn.execute(insert_toewijzing_kosten(t)).await?;
         }
     }
     Ok(())
+}
+
+fn insert_timeliness(f: &TimelinessFact) -> Stmt<'_> {
+    Stmt::new(
+        "INSERT INTO timeliness_facts (obligation_key, scope, kind, rule, standard, \
+         owed_by_role, owed_by, gemeente, agb, client, categorie, productcode, \
+         reference, reference_date, due_date, fulfilled_at, fulfilled_on, days_late, \
+         status, evaluated_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+         $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+    )
+    .bind(&f.key)
+    .bind(&f.scope)
+    .bind(f.kind.code())
+    .bind(f.rule())
+    .bind(codec::standard_code(f.standard))
+    .bind(f.owed_by_role.code())
+    .bind(&f.owed_by)
+    .bind(&f.gemeente)
+    .bind(&f.agb)
+    .bind(&f.client)
+    .bind(&f.categorie)
+    .bind(&f.productcode)
+    .bind(&f.reference)
+    .bind(f.reference_date)
+    .bind(f.due_date)
+    .bind(f.fulfilled_at)
+    .bind(f.fulfilled_on)
+    .bind(f.days_late)
+    .bind(f.status.code())
+    .bind(f.evaluated_on)
+}
+
+fn insert_prestatie_kosten(p: &PrestatieKosten) -> Stmt<'_> {
+    Stmt::new(
+        "INSERT INTO cost_prestaties (fact_key, scope, standard, gemeente, agb, client, \
+         declaratie_nummer, referentie_nummer, vorig_referentie_nummer, \
+         toewijzing_nummer, categorie, productcode, segment, period_month, debet_credit, \
+         volume, eenheid, tarief, declared_cents, approved_cents, rejected_cents, \
+         net_cents, credited, status, retour_codes, received_at, received_on) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+         $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)",
+    )
+    .bind(&p.key)
+    .bind(&p.scope)
+    .bind(codec::standard_code(p.standard))
+    .bind(&p.gemeente)
+    .bind(&p.agb)
+    .bind(&p.client)
+    .bind(&p.declaratie_nummer)
+    .bind(&p.referentie_nummer)
+    .bind(&p.vorig_referentie_nummer)
+    .bind(p.toewijzing_nummer)
+    .bind(&p.categorie)
+    .bind(&p.productcode)
+    .bind(&p.segment)
+    .bind(p.period_month)
+    .bind(&p.debet_credit)
+    .bind(p.volume)
+    .bind(&p.eenheid)
+    .bind(p.tarief)
+    .bind(p.declared_cents)
+    .bind(p.approved_cents)
+    .bind(p.rejected_cents)
+    .bind(p.net_cents)
+    .bind(p.credited)
+    .bind(&p.status)
+    .bind(&p.retour_codes)
+    .bind(p.received_at)
+    .bind(p.received_on)
+}
+
+fn insert_toewijzing_kosten(t: &ToewijzingKosten) -> Stmt<'_> {
+    Stmt::new(
+        "INSERT INTO cost_toewijzingen (fact_key, scope, standard, gemeente, agb, client, \
+         toewijzing_nummer, categorie, productcode, segment, ingangsdatum, einddatum, \
+         commitment_end, volume, eenheid, frequentie, budget, tarief, tarief_eenheid, \
+         basis, commitment_cents, realised_cents, request_received_on, allocated_on, \
+         first_start, care_ended_on, reden_beeindiging, turns_18_month, runs_past_18) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+         $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)",
+    )
+    .bind(&t.key)
+    .bind(&t.scope)
+    .bind(codec::standard_code(t.standard))
+    .bind(&t.gemeente)
+    .bind(&t.agb)
+    .bind(&t.client)
+    .bind(t.toewijzing_nummer)
+    .bind(&t.categorie)
+    .bind(&t.productcode)
+    .bind(&t.segment)
+    .bind(t.ingangsdatum)
+    .bind(t.einddatum)
+    .bind(t.commitment_end)
+    .bind(t.volume)
+    .bind(&t.eenheid)
+    .bind(&t.frequentie)
+    .bind(t.budget)
+    .bind(t.tarief)
+    .bind(&t.tarief_eenheid)
+    .bind(&t.basis)
+    .bind(t.commitment_cents)
+    .bind(t.realised_cents)
+    .bind(t.traject.request_received_on)
+    .bind(t.traject.allocated_on)
+    .bind(t.traject.first_start)
+    .bind(t.traject.care_ended_on)
+    .bind(&t.traject.reden_beeindiging)
+    .bind(t.traject.turns_18_month)
+    .bind(t.traject.runs_past_18)
 }
 
 /// The contracts in force for one provider, and the product-code list of the whole set
