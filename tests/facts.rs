@@ -232,7 +232,10 @@ mod scenarios {
         );
         // open obligations are evaluated as of the latest receipt the scope saw; met ones keep
         // the date they were evaluated as met; no row went back in time
-        let of_17: Vec<_> = facts.iter().filter(|f| f.reference == "513260017").collect();
+        let of_17: Vec<_> = facts
+            .iter()
+            .filter(|f| f.reference == "513260017")
+            .collect();
         assert!(of_17.iter().any(|f| f.fulfilled_at.is_none()));
         for f in &of_17 {
             if f.fulfilled_at.is_none() {
