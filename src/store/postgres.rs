@@ -1,7 +1,7 @@
 //! PostgreSQL backend, for production: several daemon instances share one database. The SQL
 //! it shares with SQLite is in `store/sql/`; here is what is PostgreSQL's own: the pool,
-//! the advisory locks, redacted errors, the context loaded in one statement, prestaties and
-//! outbox rows inserted with UNNEST, and the outbox claims.
+//! the advisory locks, redacted errors, the context loaded in one statement, and the outbox
+//! claims.
 //!
 //! Serialisation: `store()` takes transaction-scoped advisory locks, first on the message's
 //! (sender, kind, identificatie), then on every state key it touches (sorted); the keys are
@@ -12,12 +12,11 @@
 
 use super::codec::{self, Fields, Keys, Loaded};
 use super::locks::LockKeys;
-use super::sql::{self, Backend, Conn, Dialect, Earlier};
+use super::sql::{self, Backend, Dialect, Earlier};
 use super::{
     Batched, Counts, Decide, MessageStore, OutboxBacklog, OutboxRow, OutboxStore, Received,
     StoreError, Stored, DEFAULT_CLAIM_TIMEOUT, DEFAULT_LOCK_TIMEOUT,
 };
-use crate::state::{Outgoing, Prestatie};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use sqlx::error::{DatabaseError, ErrorKind};
@@ -412,97 +411,6 @@ impl Dialect for PgConnection {
             loaded.contracts = sql::contracts_in_force(self, &keys.agb).await?;
         }
         Ok((loaded, earlier))
-    }
-
-    /// In one round trip (in the given order).
-    async fn insert_prestaties(
-        &mut self,
-        prestaties: &[&Prestatie],
-        message_id: i64,
-        at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let plain = |c: &String| !c.is_empty() && !c.contains(',');
-        if prestaties.len() < 2 || !prestaties.iter().all(|p| p.retour_codes.iter().all(plain)) {
-            for p in prestaties {
-                self.execute(sql::insert_prestatie(p, message_id, at))
-                    .await?;
-            }
-            return Ok(());
-        }
-        fn col<T>(ps: &[&Prestatie], f: impl Fn(&Prestatie) -> T) -> Vec<T> {
-            ps.iter().map(|p| f(p)).collect()
-        }
-        // retour codes are 4-digit codes: one comma-joined text per row, split again in SQL
-        // (UNNEST cannot take an array of arrays of different lengths)
-        sqlx::query(
-            "INSERT INTO prestaties (message_id, standard, gemeente, agb, bsn, declaratie_nummer, \
-             referentie_nummer, vorig_referentie_nummer, toewijzing_nummer, categorie, code, \
-             begindatum, einddatum, volume, eenheid, tarief, bedrag, status, retour_codes, \
-             received_at) \
-             SELECT $1, u.standard, u.gemeente, u.agb, u.bsn, u.declaratie_nummer, \
-             u.referentie_nummer, u.vorig, u.toewijzing_nummer, u.categorie, u.code, u.begindatum, \
-             u.einddatum, u.volume, u.eenheid, u.tarief, u.bedrag, u.status, \
-             CASE WHEN u.codes = '' THEN '{}'::text[] ELSE string_to_array(u.codes, ',') END, $2 \
-             FROM UNNEST($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], \
-             $9::text[], $10::bigint[], $11::text[], $12::text[], $13::date[], $14::date[], \
-             $15::bigint[], $16::text[], $17::bigint[], $18::bigint[], $19::text[], $20::text[]) \
-             WITH ORDINALITY AS u(standard, gemeente, agb, bsn, declaratie_nummer, \
-             referentie_nummer, vorig, toewijzing_nummer, categorie, code, begindatum, einddatum, \
-             volume, eenheid, tarief, bedrag, status, codes, n) \
-             ORDER BY u.n",
-        )
-        .bind(message_id)
-        .bind(at)
-        .bind(col(prestaties, |p| codec::standard_code(p.standard)))
-        .bind(col(prestaties, |p| p.gemeente.clone()))
-        .bind(col(prestaties, |p| p.agb.clone()))
-        .bind(col(prestaties, |p| p.bsn.clone()))
-        .bind(col(prestaties, |p| p.declaratie_nummer.clone()))
-        .bind(col(prestaties, |p| p.referentie_nummer.clone()))
-        .bind(col(prestaties, |p| p.vorig_referentie_nummer.clone()))
-        .bind(col(prestaties, |p| p.toewijzing_nummer))
-        .bind(col(prestaties, |p| p.categorie.clone()))
-        .bind(col(prestaties, |p| p.code.clone()))
-        .bind(col(prestaties, |p| p.begindatum))
-        .bind(col(prestaties, |p| p.einddatum))
-        .bind(col(prestaties, |p| p.volume))
-        .bind(col(prestaties, |p| p.eenheid.clone()))
-        .bind(col(prestaties, |p| p.tarief))
-        .bind(col(prestaties, |p| p.bedrag))
-        .bind(col(prestaties, |p| codec::prestatie_status_code(p.status)))
-        .bind(col(prestaties, |p| p.retour_codes.join(",")))
-        .execute(self)
-        .await?;
-        Ok(())
-    }
-
-    /// In one statement.
-    async fn insert_outbox(
-        &mut self,
-        outgoing: &[Outgoing],
-        message_id: i64,
-    ) -> Result<(), StoreError> {
-        if outgoing.is_empty() {
-            return Ok(());
-        }
-        fn col<T>(out: &[Outgoing], f: impl Fn(&Outgoing) -> T) -> Vec<T> {
-            out.iter().map(f).collect()
-        }
-        // WITH ORDINALITY … ORDER BY keeps the ids in the order the rules produced the messages
-        sqlx::query(
-            "INSERT INTO outbox (message_id, kind, routing_key, identificatie, xml) \
-             SELECT $1, u.kind, u.routing_key, u.identificatie, u.xml \
-             FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[]) \
-             WITH ORDINALITY AS u(kind, routing_key, identificatie, xml, n) ORDER BY u.n",
-        )
-        .bind(message_id)
-        .bind(col(outgoing, |o| codec::kind_code(o.kind)))
-        .bind(col(outgoing, |o| o.routing_key.clone()))
-        .bind(col(outgoing, |o| o.identificatie.clone()))
-        .bind(col(outgoing, |o| o.xml.clone()))
-        .execute(self)
-        .await?;
-        Ok(())
     }
 }
 

@@ -15,7 +15,6 @@ use super::{
     Batched, Counts, Decide, MessageStore, OutboxBacklog, OutboxRow, OutboxStore, Received,
     StoreError, Stored, DEFAULT_CLAIM_TIMEOUT,
 };
-use crate::state::{Outgoing, Prestatie};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use sqlx::migrate::Migrator;
@@ -290,38 +289,6 @@ impl Dialect for SqliteConnection {
                 sql::all(self.fetch_all(rows).await?, codec::toewijzing_kosten)?;
         }
         Ok((loaded, earlier))
-    }
-
-    /// A row each: SQLite runs in-process, so a statement costs no round trip.
-    async fn insert_prestaties(
-        &mut self,
-        prestaties: &[&Prestatie],
-        message_id: i64,
-        at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        for p in prestaties {
-            self.execute(sql::insert_prestatie(p, message_id, at))
-                .await?;
-        }
-        Ok(())
-    }
-
-    async fn insert_outbox(&mut self, out: &[Outgoing], message_id: i64) -> Result<(), StoreError> {
-        let now = Utc::now();
-        for o in out {
-            let insert = Stmt::new(
-                "INSERT INTO outbox (message_id, kind, routing_key, identificatie, xml, \
-                 created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(message_id)
-            .bind(codec::kind_code(o.kind))
-            .bind(&o.routing_key)
-            .bind(&o.identificatie)
-            .bind(&o.xml)
-            .bind(now);
-            self.execute(insert).await?;
-        }
-        Ok(())
     }
 }
 

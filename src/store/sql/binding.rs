@@ -177,6 +177,19 @@ impl<'a> Stmt<'a> {
         self.args.push(value.into());
         self
     }
+
+    pub fn sql(&self) -> &str {
+        &self.sql
+    }
+
+    /// How many values are bound.
+    pub fn len(&self) -> usize {
+        self.args.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.args.is_empty()
+    }
 }
 
 /// A backend's connection, running shared statements.
