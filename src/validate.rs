@@ -2,12 +2,12 @@
 //! every finding placed at its line and column.
 
 use crate::finding::Finding;
-use crate::message::doc::Doc;
+use crate::message::doc::{Doc, Locator};
 use crate::message::kind::MessageKind;
 use crate::message::model;
 use crate::message::tree::Element;
 use crate::schema::engine::{self, Limits};
-use crate::schema::{MessageDef, SchemaSet};
+use crate::schema::SchemaSet;
 
 /// Largest message accepted: 25 MB (OP179, and the VECOZO/GGK transport limit), counted as
 /// 25 × 1024 × 1024 bytes.
@@ -97,13 +97,12 @@ impl<'a> Validator<'a> {
             if let Some(def) = def {
                 let (rule_findings, message) = layer2(def.kind, text, &doc);
                 report.message = message;
-                if !rule_findings.is_empty() {
-                    let paths = path_index(def, &doc);
-                    let index = PathIndex::new(&paths);
-                    for f in rule_findings {
-                        let at = index.locate(&f.path);
-                        placed.push((f, at));
-                    }
+                let repeats =
+                    |names: &[&str]| def.lookup(names).is_some_and(|id| def.element(id).max > 1);
+                let mut locator = Locator::new(&doc, &repeats);
+                for f in rule_findings {
+                    let at = locate(&mut locator, &doc, &f.path);
+                    placed.push((f, at));
                 }
             }
         }
@@ -185,46 +184,17 @@ fn intake(bytes: &[u8], max_bytes: usize) -> Result<&str, Finding> {
     })
 }
 
-/// Every element path of a document with its byte offset, to place level-2 findings.
-fn path_index(def: &MessageDef, doc: &Doc) -> Vec<(String, usize)> {
-    let repeats = |names: &[&str]| def.lookup(names).is_some_and(|id| def.element(id).max > 1);
-    let mut out = Vec::new();
-    doc.walk_paths(&repeats, &mut |p, offset| out.push((p.to_string(), offset)));
-    out
-}
-
-/// The paths of a document looked up by value: a message with thousands of level-2 findings
-/// (a 25 MB declaration) must not scan every path once per finding.
-struct PathIndex<'p> {
-    /// Offset of the first element with each path.
-    first: std::collections::HashMap<&'p str, usize>,
-    /// Offset of the root, for a path none of whose ancestors exists.
-    root: usize,
-}
-
-impl<'p> PathIndex<'p> {
-    fn new(paths: &'p [(String, usize)]) -> PathIndex<'p> {
-        let mut first = std::collections::HashMap::with_capacity(paths.len());
-        for (p, at) in paths {
-            first.entry(p.as_str()).or_insert(*at);
+/// Where a level-2 finding's path is: its element, or its nearest existing ancestor (for a
+/// missing element).
+fn locate(locator: &mut Locator, doc: &Doc, path: &str) -> usize {
+    let mut p = path;
+    loop {
+        if let Some(at) = locator.locate(p) {
+            return at;
         }
-        PathIndex {
-            first,
-            root: paths.first().map_or(0, |(_, at)| *at),
-        }
-    }
-
-    /// The offset of a path, or of its nearest existing ancestor (for missing elements).
-    fn locate(&self, path: &str) -> usize {
-        let mut p = path;
-        loop {
-            if let Some(at) = self.first.get(p) {
-                return *at;
-            }
-            match p.rfind('/') {
-                Some(i) if i > 0 => p = &p[..i],
-                _ => return self.root,
-            }
+        match p.rfind('/') {
+            Some(i) if i > 0 => p = &p[..i],
+            _ => return doc.locate_root(),
         }
     }
 }

@@ -3,6 +3,7 @@
 
 mod support;
 
+use ijwmo::message::doc::Locator;
 use ijwmo::message::model;
 use ijwmo::schema::engine;
 use ijwmo::validate::Validator;
@@ -111,6 +112,27 @@ fn document_paths_are_the_tree_paths() {
             .walk_paths(&repeats, &mut |p, at| from_doc.push((p.to_string(), at)));
         assert_eq!(from_doc, from_tree, "{}", fx.file.display());
         indexed += from_doc.iter().filter(|(p, _)| p.ends_with(']')).count();
+        // walking a path finds the first element with it, in any order of asking
+        let mut locator = Locator::new(&checked.doc, &repeats);
+        for (p, at) in from_doc.iter().rev().chain(&from_doc) {
+            let first = from_doc.iter().find(|(q, _)| q == p).map(|(_, a)| *a);
+            assert_eq!(locator.locate(p), first, "{p}");
+            assert_eq!(first, Some(*at), "{p} occurs twice");
+        }
+        for p in [
+            "/Bericht/Header/",
+            "/Bericht/Nergens",
+            "Bericht",
+            "/Bericht/Header[1]",
+        ] {
+            assert_eq!(locator.locate(p), None, "{p}");
+        }
+        for (p, _) in from_doc.iter().filter(|(p, _)| p.ends_with("[1]")) {
+            let stem = &p[..p.len() - 3];
+            for odd in ["[01]", "[+1]", "[]", "[1"] {
+                assert_eq!(locator.locate(&format!("{stem}{odd}")), None, "{stem}{odd}");
+            }
+        }
     }
     assert!(indexed > 0, "no repeatable element in any fixture");
 }

@@ -113,6 +113,25 @@ impl<'a> Doc<'a> {
         }
     }
 
+    /// The offset of the root element (0 before it was closed).
+    pub fn locate_root(&self) -> usize {
+        match self.nodes.first() {
+            Some(root) if self.complete => root.offset,
+            _ => 0,
+        }
+    }
+
+    /// The children of a parent whose subtree ends at `end`, from child `from` on.
+    fn siblings(&self, from: usize, end: usize) -> impl Iterator<Item = usize> + '_ {
+        let mut next = from;
+        std::iter::from_fn(move || {
+            let c = next;
+            (c < end).then(|| {
+                next = self.nodes[c].end;
+                c
+            })
+        })
+    }
     /// Calls `f` with every element's path and offset, exactly as [`Element::walk_paths`] does
     /// on the tree.
     pub fn walk_paths(&self, repeats: &dyn Fn(&[&str]) -> bool, f: &mut dyn FnMut(&str, usize)) {
@@ -159,6 +178,95 @@ impl<'a> Doc<'a> {
             names.pop();
             path.truncate(len);
         }
+    }
+}
+
+/// Finds elements of a [`Doc`] by the paths [`Doc::walk_paths`] writes, walking the path's
+/// segments down the tree instead of indexing every path. It remembers where the last `[n]` at
+/// each depth was found, so findings reported in document order (thousands in a 25 MB
+/// declaration) are placed in linear time.
+pub struct Locator<'d, 'a, 'r> {
+    doc: &'d Doc<'a>,
+    /// Whether the element at a path of local names below the root shows `[n]`.
+    repeats: &'r dyn Fn(&[&str]) -> bool,
+    /// Per depth below the root: (parent, child, its n) of the last `[n]` found there.
+    resume: Vec<Option<(usize, usize, usize)>>,
+}
+
+impl<'d, 'a, 'r> Locator<'d, 'a, 'r> {
+    pub fn new(doc: &'d Doc<'a>, repeats: &'r dyn Fn(&[&str]) -> bool) -> Self {
+        Locator {
+            doc,
+            repeats,
+            resume: Vec::new(),
+        }
+    }
+
+    /// The offset of the first element (in document order) whose path is exactly `path`.
+    pub fn locate(&mut self, path: &str) -> Option<usize> {
+        if !self.doc.complete {
+            return None;
+        }
+        let mut segments = path.strip_prefix('/')?.split('/');
+        if segments.next()? != self.doc.nodes[0].local() {
+            return None;
+        }
+        let segments: Vec<&str> = segments.collect();
+        if self.resume.len() < segments.len() {
+            self.resume.resize(segments.len(), None);
+        }
+        let mut names = Vec::with_capacity(segments.len());
+        self.find(0, &segments, &mut names)
+    }
+
+    fn find(&mut self, id: usize, segments: &[&str], names: &mut Vec<&'d str>) -> Option<usize> {
+        let doc = self.doc;
+        let Some((segment, rest)) = segments.split_first() else {
+            return Some(doc.nodes[id].offset);
+        };
+        let (name, index) = match segment.split_once('[') {
+            Some((name, index)) => (name, Some(index.strip_suffix(']')?)),
+            None => (*segment, None),
+        };
+        // `[n]` exactly as written: decimal without leading zeros
+        let wanted = match index {
+            Some(i) if i.starts_with('0') || !i.bytes().all(|b| b.is_ascii_digit()) => return None,
+            Some(i) => Some(i.parse::<usize>().ok()?),
+            None => None,
+        };
+        let depth = names.len();
+        let end = doc.nodes[id].end;
+        // children before the last `[n]` found here cannot be a later `[n]`
+        let (from, mut seen) = match (self.resume[depth], wanted) {
+            (Some((parent, child, n)), Some(w))
+                if parent == id && n <= w && doc.nodes[child].local() == name =>
+            {
+                (child, n - 1)
+            }
+            _ => (id + 1, 0),
+        };
+        for c in doc.siblings(from, end) {
+            let local = doc.nodes[c].local();
+            if local != name {
+                continue;
+            }
+            seen += 1;
+            names.push(local);
+            let shown = (self.repeats)(names).then_some(seen);
+            let found = if shown == wanted {
+                if wanted.is_some() {
+                    self.resume[depth] = Some((id, c, seen));
+                }
+                self.find(c, rest, names)
+            } else {
+                None
+            };
+            names.pop();
+            if found.is_some() {
+                return found;
+            }
+        }
+        None
     }
 }
 

@@ -55,6 +55,18 @@ pub struct MessageDef {
     pub basis_namespace: String,
     /// Arena of element declarations; index 0 is the root `Bericht`.
     pub elements: Vec<ElementDef>,
+    /// Per declaration, its children as the engine matches them (see [`Slot`]).
+    slots: Vec<Box<[Slot]>>,
+}
+
+/// A child declaration compiled for matching: its name and cardinality in one contiguous row
+/// per parent, so matching a child compares bytes without visiting the arena.
+#[derive(Debug, Clone)]
+pub struct Slot {
+    pub name: Box<[u8]>,
+    pub id: usize,
+    pub min: u32,
+    pub max: u32,
 }
 
 impl MessageDef {
@@ -63,6 +75,10 @@ impl MessageDef {
     }
     pub fn element(&self, id: usize) -> &ElementDef {
         &self.elements[id]
+    }
+    /// The children of `parent` compiled for matching (empty for simple content).
+    pub fn slots(&self, parent: usize) -> &[Slot] {
+        &self.slots[parent]
     }
     /// The child declaration of `parent` called `name`, if any.
     pub fn child(&self, parent: usize, name: &str) -> Option<usize> {
@@ -371,6 +387,7 @@ fn build_message(
         namespace: ns,
         basis_namespace: defs.basis_namespace.clone(),
         elements: Vec::new(),
+        slots: Vec::new(),
     };
     if tree.first().map(|l| (l.depth, l.name.as_str())) != Some((0, "Bericht")) {
         return fail(
@@ -384,6 +401,24 @@ fn build_message(
     if at != tree.len() {
         return fail(path, tree[at].no, "a second root element");
     }
+    msg.slots = msg
+        .elements
+        .iter()
+        .map(|el| {
+            el.children()
+                .iter()
+                .map(|&id| {
+                    let c = &msg.elements[id];
+                    Slot {
+                        name: c.name.as_bytes().into(),
+                        id,
+                        min: c.min,
+                        max: c.max,
+                    }
+                })
+                .collect()
+        })
+        .collect();
     Ok(msg)
 }
 

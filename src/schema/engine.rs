@@ -2,15 +2,16 @@
 //! element order and cardinality, and every value against its simple type, and records the
 //! document on the way (a [`Doc`] that borrows from the text). It never stops at the first finding inside a well-formed document.
 
-use super::def::{Content, MessageDef};
+use super::def::{Content, MessageDef, Slot};
 use super::SchemaSet;
 use crate::finding::Finding;
 use crate::message::doc::{Doc, Name};
 use crate::message::kind::MessageKind;
 use crate::message::tree::Element;
+use quick_xml::events::BytesStart;
 use quick_xml::events::{BytesText, Event};
-use quick_xml::name::{LocalName, ResolveResult};
-use quick_xml::NsReader;
+use quick_xml::name::{LocalName, NamespaceResolver, Prefix, ResolveResult};
+use quick_xml::Reader;
 use std::borrow::Cow;
 
 const XSI: &[u8] = b"http://www.w3.org/2001/XMLSchema-instance";
@@ -86,6 +87,87 @@ struct Frame<'a> {
     stray_text: bool,
     /// Required children skipped while matching: (declaration, offset).
     pending: Vec<(usize, usize)>,
+    /// The start tag declared namespaces: its scope ends with the element.
+    scoped: bool,
+}
+
+/// Which namespace an element name is in, as far as matching needs to know.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ns {
+    Message,
+    Basis,
+    Other,
+    Unbound,
+}
+
+/// Namespace scopes of the document. Only start tags that declare namespaces open a scope
+/// (messages declare them on the root), and the few prefixes a message uses are resolved once
+/// per scope, not once per element.
+struct Scopes {
+    resolver: NamespaceResolver,
+    /// Prefixes resolved in the current scope (`None`: no prefix); `None` as the answer marks
+    /// an undeclared prefix.
+    seen: Vec<(Option<Vec<u8>>, Option<Ns>)>,
+}
+
+impl Scopes {
+    /// Opens the scope of a start tag that declares namespaces; the error is quick-xml's own.
+    fn push(&mut self, e: &BytesStart) -> Result<(), quick_xml::name::NamespaceError> {
+        self.seen.clear();
+        self.resolver.push(e)
+    }
+
+    fn pop(&mut self) {
+        self.seen.clear();
+        self.resolver.pop();
+    }
+
+    fn resolve(&self, prefix: Option<Prefix>) -> ResolveResult<'_> {
+        self.resolver.resolve_prefix(prefix, true)
+    }
+
+    /// The namespace of an element name below the root; `None` when its prefix is undeclared.
+    fn element(&mut self, prefix: Option<Prefix>, def: &MessageDef) -> Option<Ns> {
+        let key = prefix.map(|p| p.into_inner());
+        if let Some((_, ns)) = self.seen.iter().find(|(k, _)| k.as_deref() == key) {
+            return *ns;
+        }
+        let ns = match self.resolve(prefix) {
+            ResolveResult::Bound(n) if n.into_inner() == def.namespace.as_bytes() => {
+                Some(Ns::Message)
+            }
+            ResolveResult::Bound(n) if n.into_inner() == def.basis_namespace.as_bytes() => {
+                Some(Ns::Basis)
+            }
+            ResolveResult::Bound(_) => Some(Ns::Other),
+            ResolveResult::Unbound => Some(Ns::Unbound),
+            ResolveResult::Unknown(_) => None,
+        };
+        self.seen.push((key.map(<[u8]>::to_vec), ns));
+        ns
+    }
+
+    /// The namespace URI of an element name, for a finding that names it.
+    fn uri(&self, prefix: Option<Prefix>) -> Option<String> {
+        match self.resolve(prefix) {
+            ResolveResult::Bound(n) => Some(String::from_utf8_lossy(n.into_inner()).into_owned()),
+            _ => None,
+        }
+    }
+}
+
+/// Whether a start tag carries attributes at all: most carry none, and then neither namespace
+/// declarations nor attribute checks need to look at it.
+fn has_attributes(e: &BytesStart) -> bool {
+    !e.attributes_raw().iter().all(u8::is_ascii_whitespace)
+}
+
+/// Whether a start tag declares a namespace (`xmlns` or `xmlns:p`).
+fn declares_namespaces(e: &BytesStart) -> bool {
+    e.attributes()
+        .with_checks(false)
+        .map_while(Result::ok)
+        .any(|a| a.key.as_namespace_binding().is_some())
 }
 
 struct Run<'a, 'd> {
@@ -157,6 +239,7 @@ impl<'a, 'd> Run<'a, 'd> {
             text: None,
             stray_text: false,
             pending: Vec::new(),
+            scoped: false,
         });
     }
 }
@@ -174,8 +257,12 @@ pub fn check(set: &SchemaSet, text: &str, limits: Limits) -> Outcome {
 /// Like [`check`], but keeps the document as a [`Doc`] that borrows from `text`: the typed
 /// model and the element tree can be made from it without parsing again.
 pub fn check_doc<'a>(set: &SchemaSet, text: &'a str, limits: Limits) -> Checked<'a> {
-    let mut reader = NsReader::from_str(text);
+    let mut reader = Reader::from_str(text);
     reader.config_mut().check_comments = true;
+    let mut scopes = Scopes {
+        resolver: NamespaceResolver::default(),
+        seen: Vec::new(),
+    };
     let mut run = Run {
         def: None,
         limits,
@@ -190,14 +277,29 @@ pub fn check_doc<'a>(set: &SchemaSet, text: &'a str, limits: Limits) -> Checked<
     };
     loop {
         let before = reader.buffer_position() as usize;
-        let event = reader.read_resolved_event();
-        let (ns, event) = match event {
+        let event = match reader.read_event() {
             Ok(x) => x,
             Err(e) => {
                 let at = reader.error_position() as usize;
                 run.fatal("xml.malformed", format!("not well-formed XML: {e}"), at);
                 break;
             }
+        };
+        // a start tag's namespace declarations apply to its own name and attributes
+        let (attributes, scoped) = match &event {
+            Event::Start(e) | Event::Empty(e) if has_attributes(e) => {
+                let scoped = declares_namespaces(e);
+                if scoped {
+                    if let Err(err) = scopes.push(e) {
+                        let at = reader.error_position() as usize;
+                        let err = quick_xml::Error::Namespace(err);
+                        run.fatal("xml.malformed", format!("not well-formed XML: {err}"), at);
+                        break;
+                    }
+                }
+                (true, scoped)
+            }
+            _ => (false, false),
         };
         match event {
             Event::Start(e) | Event::Empty(e) if run.stack.is_empty() && run.root_done => {
@@ -206,29 +308,38 @@ pub fn check_doc<'a>(set: &SchemaSet, text: &'a str, limits: Limits) -> Checked<
             }
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let empty = matches!(event, Event::Empty(_));
-                let name = name_in(text, before, e.name().into_inner(), e.local_name());
-                let ns_uri: Option<&[u8]> = match ns {
-                    ResolveResult::Bound(n) => Some(n.into_inner()),
-                    ResolveResult::Unbound => None,
-                    ResolveResult::Unknown(p) => {
-                        let p = String::from_utf8_lossy(&p).into_owned();
-                        run.fatal(
-                            "xml.malformed",
-                            format!("prefix '{p}' is not declared"),
-                            before,
-                        );
-                        break;
-                    }
-                };
+                let qname = e.name();
+                let name = name_in(text, before, qname.into_inner(), e.local_name());
                 if run.stack.is_empty() {
-                    open_root(&mut run, set, name, ns_uri, before);
+                    match scopes.resolve(qname.prefix()) {
+                        ResolveResult::Bound(n) => {
+                            open_root(&mut run, set, name, Some(n.into_inner()), before)
+                        }
+                        ResolveResult::Unbound => open_root(&mut run, set, name, None, before),
+                        ResolveResult::Unknown(p) => {
+                            undeclared_prefix(&mut run, &p, before);
+                            break;
+                        }
+                    }
                 } else {
-                    open_child(&mut run, name, ns_uri, before);
+                    let def = run.def.expect("root opened");
+                    let Some(ns) = scopes.element(qname.prefix(), def) else {
+                        let p = qname.prefix().map_or(&b""[..], |p| p.into_inner());
+                        undeclared_prefix(&mut run, p, before);
+                        break;
+                    };
+                    let found = || scopes.uri(qname.prefix());
+                    open_child(&mut run, name, ns, &found, before);
                 }
                 if run.stop {
                     break;
                 }
-                check_attributes(&mut run, &reader, e, before);
+                if let Some(frame) = run.stack.last_mut() {
+                    frame.scoped = scoped;
+                }
+                if attributes {
+                    check_attributes(&mut run, &scopes, e, before);
+                }
                 if run.stop {
                     break;
                 }
@@ -241,10 +352,10 @@ pub fn check_doc<'a>(set: &SchemaSet, text: &'a str, limits: Limits) -> Checked<
                     break;
                 }
                 if empty {
-                    close(&mut run);
+                    close(&mut run, &mut scopes);
                 }
             }
-            Event::End(_) => close(&mut run),
+            Event::End(_) => close(&mut run, &mut scopes),
             Event::Text(t) => match raw_text(text, before, reader.buffer_position(), &t) {
                 Some(raw) => add_text(&mut run, Cow::Borrowed(raw), Eols::Raw, before),
                 None => match t.xml10_content() {
@@ -371,16 +482,16 @@ fn name_in<'a>(text: &'a str, at: usize, qname: &[u8], local: LocalName) -> Name
     Name { qname, local_at }
 }
 
+fn undeclared_prefix(run: &mut Run, prefix: &[u8], at: usize) {
+    let p = String::from_utf8_lossy(prefix);
+    run.fatal("xml.malformed", format!("prefix '{p}' is not declared"), at);
+}
+
 fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
-fn check_attributes(
-    run: &mut Run,
-    reader: &NsReader<&[u8]>,
-    e: &quick_xml::events::BytesStart,
-    at: usize,
-) {
+fn check_attributes(run: &mut Run, scopes: &Scopes, e: &BytesStart, at: usize) {
     for attr in e.attributes() {
         let attr = match attr {
             Ok(a) => a,
@@ -393,7 +504,7 @@ fn check_attributes(
         if key == b"xmlns" || key.starts_with(b"xmlns:") {
             continue;
         }
-        let (ns, local) = reader.resolve_attribute(attr.key);
+        let (ns, local) = scopes.resolver.resolve_attribute(attr.key);
         let name = || String::from_utf8_lossy(key).into_owned();
         match ns {
             ResolveResult::Bound(n)
@@ -480,7 +591,15 @@ fn open_root<'a, 'd>(
     run.push(Some(def.root()), name, None, at);
 }
 
-fn open_child<'a>(run: &mut Run<'a, '_>, name: Name<'a>, ns: Option<&[u8]>, at: usize) {
+/// Opens an element below the root. `found` names the namespace the element is in, for the
+/// rare finding that must say it.
+fn open_child<'a>(
+    run: &mut Run<'a, '_>,
+    name: Name<'a>,
+    ns: Ns,
+    found: &dyn Fn() -> Option<String>,
+    at: usize,
+) {
     let def = run.def.expect("root opened");
     let parent = run.stack.last_mut().expect("inside root");
     let Some(pid) = parent.def else {
@@ -501,14 +620,15 @@ fn open_child<'a>(run: &mut Run<'a, '_>, name: Name<'a>, ns: Option<&[u8]>, at: 
             run.report(Finding::schema("schema.unexpected", path, msg), at);
             return;
         }
-        Content::Complex(children) => children,
+        Content::Complex(_) => def.slots(pid),
     };
     let parent_name = &def.element(pid).name;
-    let (frame_def, index, finding) = match match_sequence(parent, def, children, local, at) {
-        Match::Ok { child, index } => {
-            let index = (def.element(child).max > 1).then_some(index);
-            (Some(child), index, None)
-        }
+    let (frame_def, index, finding) = match match_sequence(parent, children, local, at) {
+        Match::Ok {
+            child,
+            index,
+            repeats,
+        } => (Some(child), repeats.then_some(index), None),
         Match::OutOfOrder { child } => {
             let msg =
                 format!("'{local}' is out of order in '{parent_name}': the sequence is fixed");
@@ -544,13 +664,13 @@ fn open_child<'a>(run: &mut Run<'a, '_>, name: Name<'a>, ns: Option<&[u8]>, at: 
     }
     if let Some(child) = frame_def {
         let el = def.element(child);
-        let expected_ns = if el.basis {
-            &def.basis_namespace
+        let (expected, expected_ns) = if el.basis {
+            (Ns::Basis, &def.basis_namespace)
         } else {
-            &def.namespace
+            (Ns::Message, &def.namespace)
         };
-        if ns != Some(expected_ns.as_bytes()) {
-            let actual = ns.map(String::from_utf8_lossy);
+        if ns != expected {
+            let actual = found();
             let msg = format!(
                 "'{local}' must be in namespace {expected_ns}, found {}",
                 actual.as_deref().unwrap_or("no namespace")
@@ -566,6 +686,8 @@ enum Match {
         child: usize,
         /// 1-based occurrence of this declaration.
         index: u32,
+        /// The declaration may occur more than once (its paths show `[n]`).
+        repeats: bool,
     },
     /// The element is declared, but earlier in the sequence than where it appears.
     OutOfOrder { child: usize },
@@ -578,57 +700,57 @@ enum Match {
 /// Advances a parent's sequence state over an incoming child called `name`. Required
 /// declarations skipped on the way are remembered as pending: reported missing when the parent
 /// closes, or as out of order if they turn up later.
-fn match_sequence(
-    parent: &mut Frame,
-    def: &MessageDef,
-    children: &[usize],
-    name: &str,
-    at: usize,
-) -> Match {
+fn match_sequence(parent: &mut Frame, children: &[Slot], name: &str, at: usize) -> Match {
+    let name = name.as_bytes();
     let (pos, count) = (parent.pos, parent.count);
-    let ahead = (pos..children.len()).find(|&p| {
-        let c = def.element(children[p]);
-        c.name == name && (p > pos || count < c.max)
+    // the common case first: the same declaration again, or the next one
+    let ahead = children.get(pos..).and_then(|rest| {
+        rest.iter()
+            .enumerate()
+            .position(|(i, c)| *c.name == *name && (i > 0 || count < c.max))
+            .map(|i| pos + i)
     });
     if let Some(p) = ahead {
-        for (q, &skipped) in children.iter().enumerate().take(p).skip(pos) {
+        for (q, skipped) in children.iter().enumerate().take(p).skip(pos) {
             let seen = if q == pos { count } else { 0 };
-            if seen < def.element(skipped).min {
-                parent.pending.push((skipped, at));
+            if seen < skipped.min {
+                parent.pending.push((skipped.id, at));
             }
         }
         let seen = if p == pos { count } else { 0 };
         parent.pos = p;
         parent.count = seen + 1;
+        let c = &children[p];
         return Match::Ok {
-            child: children[p],
+            child: c.id,
             index: seen + 1,
+            repeats: c.max > 1,
         };
     }
+    let slot_of = |id: usize| children.iter().find(|c| c.id == id);
     if let Some(i) = parent
         .pending
         .iter()
-        .position(|(d, _)| def.element(*d).name == name)
+        .position(|(d, _)| slot_of(*d).is_some_and(|c| *c.name == *name))
     {
         let (child, _) = parent.pending.remove(i);
         return Match::OutOfOrder { child };
     }
-    if let Some(&c) = children.get(pos).filter(|c| def.element(**c).name == name) {
-        return Match::TooMany { child: c };
+    if let Some(c) = children.get(pos).filter(|c| *c.name == *name) {
+        return Match::TooMany { child: c.id };
     }
-    if let Some(&c) = children[..pos.min(children.len())]
+    if let Some(c) = children[..pos.min(children.len())]
         .iter()
-        .find(|c| def.element(**c).name == name)
+        .find(|c| *c.name == *name)
     {
-        return Match::OutOfOrder { child: c };
+        return Match::OutOfOrder { child: c.id };
     }
     // what could come next: everything up to and including the first still-required one
     let mut open = Vec::new();
-    for (i, &k) in children.iter().enumerate().skip(pos) {
+    for (i, c) in children.iter().enumerate().skip(pos) {
         let seen = if i == pos { count } else { 0 };
-        let c = def.element(k);
         if seen < c.max {
-            open.push(k);
+            open.push(c.id);
         }
         if seen < c.min {
             break;
@@ -720,9 +842,12 @@ fn add_text<'a>(run: &mut Run<'a, '_>, s: Cow<'a, str>, eols: Eols, at: usize) {
     }
 }
 
-fn close(run: &mut Run) {
+fn close(run: &mut Run, scopes: &mut Scopes) {
     let def = run.def.expect("root opened");
     let frame = run.stack.last_mut().expect("balanced");
+    if frame.scoped {
+        scopes.pop();
+    }
     let (id, offset, node) = (frame.def, frame.offset, frame.node);
     let (pos, count, stray_text) = (frame.pos, frame.count, frame.stray_text);
     let text = frame.text.take().unwrap_or_default();
