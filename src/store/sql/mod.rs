@@ -19,6 +19,7 @@ mod rows;
 mod write;
 
 pub use binding::{Conn, Stamp, Stmt};
+use rows::{Row, Rows};
 use write::write_changes;
 pub use write::{FactWrites, Pending};
 
@@ -414,25 +415,27 @@ async fn replace_contracts<C: Dialect>(
         import = import.bind(now);
     }
     let import_id = conn.fetch_one(import).await?.int("id")?;
+    let mut rows = Rows::new(
+        "contracts (import_id, agb, gemeente, categorie, productcode, eenheid, tarief, \
+         geldig_van, geldig_tot, segment, budgetplafond)",
+    );
     for c in &set.contracts {
-        let insert = Stmt::new(
-            "INSERT INTO contracts (import_id, agb, gemeente, categorie, productcode, \
-             eenheid, tarief, geldig_van, geldig_tot, segment, budgetplafond) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(import_id)
-        .bind(&c.agb)
-        .bind(&c.gemeente)
-        .bind(&c.categorie)
-        .bind(&c.productcode)
-        .bind(&c.eenheid)
-        .bind(c.tarief)
-        .bind(c.geldig_van)
-        .bind(c.geldig_tot)
-        .bind(&c.segment)
-        .bind(c.budgetplafond);
-        conn.execute(insert).await?;
+        rows.push(
+            Row::with_capacity(11)
+                .bind(import_id)
+                .bind(&c.agb)
+                .bind(&c.gemeente)
+                .bind(&c.categorie)
+                .bind(&c.productcode)
+                .bind(&c.eenheid)
+                .bind(c.tarief)
+                .bind(c.geldig_van)
+                .bind(c.geldig_tot)
+                .bind(&c.segment)
+                .bind(c.budgetplafond),
+        );
     }
+    rows.write(conn).await?;
     Ok(())
 }
 
