@@ -86,15 +86,7 @@ impl<'a> Doc<'a> {
     }
 
     fn children(&self, id: usize) -> impl Iterator<Item = usize> + '_ {
-        let end = self.nodes[id].end;
-        let mut next = id + 1;
-        std::iter::from_fn(move || {
-            let c = next;
-            (c < end).then(|| {
-                next = self.nodes[c].end;
-                c
-            })
-        })
+        self.siblings(id + 1, self.nodes[id].end)
     }
 
     /// The owned element tree, once the root was closed.
@@ -132,6 +124,7 @@ impl<'a> Doc<'a> {
             })
         })
     }
+
     /// Calls `f` with every element's path and offset, exactly as [`Element::walk_paths`] does
     /// on the tree.
     pub fn walk_paths(&self, repeats: &dyn Fn(&[&str]) -> bool, f: &mut dyn FnMut(&str, usize)) {
